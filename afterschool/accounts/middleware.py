@@ -1,0 +1,75 @@
+"""Resolve the Actor once per request, and hold first-login accounts at the password change page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from axes.helpers import get_client_ip_address
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
+
+from afterschool.tenancy.actor import ANONYMOUS, Actor
+
+from . import selectors
+from .services import ACTIVE_MEMBERSHIP_SESSION_KEY
+
+
+def client_ip(request: HttpRequest) -> str:
+    return get_client_ip_address(request) or request.META.get("REMOTE_ADDR", "") or ""
+
+
+def actor_for_session(request: HttpRequest) -> Actor:
+    """The logged-in user in the role chosen for this session (its first role if none was chosen)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return ANONYMOUS
+    memberships = selectors.memberships_of_user(user)
+    if not memberships:
+        return Actor(user=user, membership=None, client_ip=client_ip(request))
+    wanted = request.session.get(ACTIVE_MEMBERSHIP_SESSION_KEY)
+    membership = next((m for m in memberships if m.pk == wanted), memberships[0])
+    if wanted != membership.pk:
+        request.session[ACTIVE_MEMBERSHIP_SESSION_KEY] = membership.pk
+    return Actor(
+        user=user,
+        membership=membership,
+        client_ip=client_ip(request),
+        via="session",
+        permissions=frozenset(membership.permissions or []),
+    )
+
+
+class ActorMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.actor = SimpleLazyObject(lambda: actor_for_session(request))  # type: ignore[attr-defined]
+        return self.get_response(request)
+
+
+class PasswordChangeRequiredMiddleware:
+    """An account created by an admin or an import can do nothing before it sets its own password."""
+
+    ALLOWED_PREFIXES = ("/accounts/password/", "/accounts/logout/", "/static/", "/api/v1/docs", "/api/v1/openapi.json")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and getattr(user, "must_change_password", False)
+            and not request.path.startswith(self.ALLOWED_PREFIXES)
+        ):
+            if request.path.startswith("/api/"):
+                return JsonResponse(
+                    {"code": "password_change_required", "message": "首次登录须先修改密码", "detail": None},
+                    status=403,
+                )
+            return redirect(reverse("accounts:password_change"))
+        return self.get_response(request)

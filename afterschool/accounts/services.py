@@ -1,0 +1,343 @@
+"""Writes of accounts data: users, roles, passwords, role switches, API tokens. Each is audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import string
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from afterschool.core import crypto
+from afterschool.core.errors import NotFound, PermissionDenied, ValidationFailed
+from afterschool.tenancy.actor import Actor
+from afterschool.tenancy.models import Organization, Region, School
+
+from . import selectors
+from .audit import audit_record
+from .choices import SCOPE_KIND_OF_ROLE, AuditEventType, AuditOutcome, Role, ScopeKind
+from .models import ApiToken, RoleMembership, User
+
+TOKEN_PREFIX = "as_"
+
+# Which roles an actor may grant, and only inside its own scope.
+GRANTABLE_ROLES: dict[str, set[str]] = {
+    Role.SYSTEM_ADMIN: {r.value for r in Role},
+    Role.BUREAU_ADMIN: {Role.BUREAU_ADMIN, Role.SCHOOL_ADMIN, Role.TEACHER, Role.ORG_ADMIN, Role.ORG_TEACHER},
+    Role.SCHOOL_ADMIN: {Role.TEACHER, Role.PARENT, Role.STUDENT},
+    Role.ORG_ADMIN: {Role.ORG_TEACHER},
+}
+
+
+def login_identity_for_lockout(request: HttpRequest | None, credentials: dict[str, Any] | None) -> str:
+    """Lockout counts failures per account, whichever identifier (username or mobile) was typed."""
+    identifier = str((credentials or {}).get("username") or "").strip()
+    user = selectors.user_by_login_identifier(identifier) if identifier else None
+    return user.username if user is not None else identifier.lower()
+
+
+def generate_initial_password(length: int = 12) -> str:
+    """Random password meeting the policy; the user must change it at first login."""
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        body = [secrets.choice(alphabet) for _ in range(length - 2)]
+        body += [secrets.choice(string.digits), secrets.choice("!@#$%&*?")]
+        secrets.SystemRandom().shuffle(body)
+        candidate = "".join(body)
+        if any(c.islower() for c in candidate) and any(c.isupper() for c in candidate):
+            return candidate
+
+
+def _validate_password(password: str, user: User) -> None:
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationFailed({"password": list(exc.messages)}, message="密码不符合要求") from None
+
+
+def _scope_objects(
+    *, role: str, region: Region | None, school: School | None, organization: Organization | None
+) -> dict[str, Any]:
+    kind = SCOPE_KIND_OF_ROLE[role]
+    needed = {ScopeKind.REGION: region, ScopeKind.SCHOOL: school, ScopeKind.ORGANIZATION: organization}
+    if kind in needed and needed[kind] is None:
+        raise ValidationFailed({"scope": [f"角色“{Role(role).label}”必须指定{ScopeKind(kind).label}"]})
+    return {
+        "region": region if kind == ScopeKind.REGION else None,
+        "school": school if kind in (ScopeKind.SCHOOL, ScopeKind.SELF) else None,
+        "organization": organization if kind == ScopeKind.ORGANIZATION else None,
+    }
+
+
+def _assert_can_grant(*, actor: Actor, role: str, scope: dict[str, Any]) -> None:
+    if role not in GRANTABLE_ROLES.get(actor.role or "", set()) and not actor.is_system_admin:
+        raise PermissionDenied(f"无权授予角色“{Role(role).label}”")
+    if actor.is_system_admin:
+        return
+    from afterschool.tenancy.scoping import region_ids_within
+
+    if actor.region_id is not None:
+        allowed = set(region_ids_within(actor.region_id))
+        region = scope["region"] or (scope["school"].region if scope["school"] else None) or (
+            scope["organization"].region if scope["organization"] else None
+        )
+        if region is None or region.pk not in allowed:
+            raise PermissionDenied("只能在本区域内授予角色")
+    elif actor.school_id is not None:
+        if scope["school"] is None or scope["school"].pk != actor.school_id:
+            raise PermissionDenied("只能在本校内授予角色")
+    elif actor.organization_id is not None:
+        if scope["organization"] is None or scope["organization"].pk != actor.organization_id:
+            raise PermissionDenied("只能在本机构内授予角色")
+    else:
+        raise PermissionDenied()
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: Actor,
+    username: str,
+    display_name: str = "",
+    mobile: str = "",
+    role: str,
+    region: Region | None = None,
+    school: School | None = None,
+    organization: Organization | None = None,
+    password: str | None = None,
+    must_change_password: bool = True,
+) -> tuple[User, str]:
+    """Create an account with one role inside the actor's scope. Returns the user and its initial password.
+
+    Accounts made by an admin or an import must change their password at first login.
+    """
+    scope = _scope_objects(role=role, region=region, school=school, organization=organization)
+    _assert_can_grant(actor=actor, role=role, scope=scope)
+    errors: dict[str, list[str]] = {}
+    username = username.strip()
+    if not username:
+        errors["username"] = ["请填写用户名"]
+    elif User.objects.filter(username__iexact=username).exists():
+        errors["username"] = ["用户名已被使用"]
+    if mobile:
+        if not selectors.MOBILE_RE.match(mobile):
+            errors["mobile"] = ["手机号格式不正确"]
+        elif selectors.user_by_mobile(mobile) is not None:
+            errors["mobile"] = ["该手机号已绑定其他账号"]
+    if errors:
+        raise ValidationFailed(errors)
+    user = User(username=username, display_name=display_name.strip(), must_change_password=must_change_password)
+    user.set_mobile(mobile)
+    initial = password or generate_initial_password()
+    _validate_password(initial, user)
+    user.set_password(initial)
+    try:
+        user.save()
+    except IntegrityError:
+        raise ValidationFailed({"username": ["用户名或手机号已被使用"]}) from None
+    membership = RoleMembership.objects.create(user=user, role=role, **scope)
+    audit_record(actor=actor, event=AuditEventType.USER_CREATE, obj=user, detail={"role": role})
+    audit_record(actor=actor, event=AuditEventType.MEMBERSHIP_GRANT, obj=membership, detail={"user": username})
+    return user, initial
+
+
+@transaction.atomic
+def membership_grant(
+    *,
+    actor: Actor,
+    user: User,
+    role: str,
+    region: Region | None = None,
+    school: School | None = None,
+    organization: Organization | None = None,
+    permissions: list[str] | None = None,
+) -> RoleMembership:
+    """Give a person another role (a teacher who is also a parent) inside the actor's scope."""
+    scope = _scope_objects(role=role, region=region, school=school, organization=organization)
+    _assert_can_grant(actor=actor, role=role, scope=scope)
+    membership, created = RoleMembership.objects.get_or_create(user=user, role=role, **scope)
+    if not created and membership.is_active and permissions is None:
+        return membership
+    membership.is_active = True
+    if permissions is not None:
+        membership.permissions = sorted(set(permissions))
+    membership.save()
+    audit_record(actor=actor, event=AuditEventType.MEMBERSHIP_GRANT, obj=membership, detail={"user": user.username})
+    return membership
+
+
+@transaction.atomic
+def membership_revoke(*, actor: Actor, membership: RoleMembership) -> None:
+    scope = {"region": membership.region, "school": membership.school, "organization": membership.organization}
+    _assert_can_grant(actor=actor, role=membership.role, scope=scope)
+    membership.is_active = False
+    membership.save(update_fields=["is_active", "updated_at"])
+    ApiToken.objects.filter(membership=membership, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    audit_record(actor=actor, event=AuditEventType.MEMBERSHIP_REVOKE, obj=membership)
+
+
+@transaction.atomic
+def password_change(*, actor: Actor, user: User, old_password: str, new_password: str) -> None:
+    """The user changes its own password; the old one must be right and the new one meet the policy."""
+    if actor.user_id != user.pk:
+        raise PermissionDenied()
+    if not user.check_password(old_password):
+        audit_record(actor=actor, event=AuditEventType.PASSWORD_CHANGE, obj=user, outcome=AuditOutcome.FAILURE)
+        raise ValidationFailed({"old_password": ["原密码不正确"]})
+    if old_password == new_password:
+        raise ValidationFailed({"new_password": ["新密码不能与原密码相同"]})
+    _validate_password(new_password, user)
+    user.set_password(new_password)
+    user.must_change_password = False
+    user.password_changed_at = timezone.now()
+    user.save(update_fields=["password", "must_change_password", "password_changed_at"])
+    audit_record(actor=actor, event=AuditEventType.PASSWORD_CHANGE, obj=user)
+
+
+@transaction.atomic
+def password_reset(*, actor: Actor, user: User) -> str:
+    """An admin sets a new random password for an account in its scope; it must be changed at next login."""
+    selectors.user_get(actor=actor, user_id=user.pk)
+    if not actor.has_role(Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN, Role.SCHOOL_ADMIN, Role.ORG_ADMIN):
+        raise PermissionDenied()
+    initial = generate_initial_password()
+    user.set_password(initial)
+    user.must_change_password = True
+    user.save(update_fields=["password", "must_change_password"])
+    audit_record(actor=actor, event=AuditEventType.PASSWORD_RESET, obj=user)
+    return initial
+
+
+def user_unlock(*, actor: Actor, user: User) -> int:
+    """Lift a login lockout early (an admin who has checked the person's identity)."""
+    from axes.utils import reset
+
+    selectors.user_get(actor=actor, user_id=user.pk)
+    if not actor.has_role(Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN, Role.SCHOOL_ADMIN, Role.ORG_ADMIN):
+        raise PermissionDenied()
+    count = reset(username=user.username)
+    audit_record(actor=actor, event=AuditEventType.USER_UNLOCK, obj=user, detail={"attempts_cleared": count})
+    return count
+
+
+def lockout_remaining(*, username: str, ip_address: str | None) -> dt.timedelta:
+    """How long until a locked account or address may try again (zero if not locked)."""
+    from axes.models import AccessAttempt
+    from django.db.models import Q
+
+    cond = Q(username=username)
+    if ip_address:
+        cond |= Q(ip_address=ip_address)
+    latest = None
+    for attempt in AccessAttempt.objects.filter(cond, failures_since_start__gte=settings.AXES_FAILURE_LIMIT):
+        if latest is None or attempt.attempt_time > latest:
+            latest = attempt.attempt_time
+    if latest is None:
+        return dt.timedelta(0)
+    remaining = latest + settings.AXES_COOLOFF_TIME - timezone.now()
+    return max(remaining, dt.timedelta(0))
+
+
+ACTIVE_MEMBERSHIP_SESSION_KEY = "active_membership_id"
+
+
+def role_switch(*, actor: Actor, request: HttpRequest, membership_id: Any) -> RoleMembership:
+    """Make another of the person's own roles the active one for this session."""
+    if actor.user is None:
+        raise PermissionDenied()
+    try:
+        membership = RoleMembership.objects.get(pk=int(membership_id), user=actor.user, is_active=True)
+    except (RoleMembership.DoesNotExist, ValueError, TypeError):
+        raise NotFound("角色不存在") from None
+    request.session[ACTIVE_MEMBERSHIP_SESSION_KEY] = membership.pk
+    request.session.cycle_key()
+    audit_record(
+        actor=actor,
+        event=AuditEventType.ROLE_SWITCH,
+        obj=membership,
+        detail={"from": actor.role or "", "to": membership.role},
+    )
+    return membership
+
+
+def _token_digest(raw: str) -> str:
+    return crypto.sm3_hexdigest(raw.encode())
+
+
+@transaction.atomic
+def token_issue(*, actor: Actor, name: str, days: int | None = None) -> tuple[ApiToken, str]:
+    """Issue a bearer token for the actor's current role. The raw key is shown once and stored only as SM3."""
+    if actor.user is None or actor.membership is None:
+        raise PermissionDenied()
+    name = (name or "").strip()
+    if not name or len(name) > 64:
+        raise ValidationFailed({"name": ["请填写 1–64 个字符的令牌名称"]})
+    days = days if days is not None else settings.AFTERSCHOOL_API_TOKEN_DEFAULT_DAYS
+    if not 1 <= days <= 366:
+        raise ValidationFailed({"days": ["有效期须在 1 到 366 天之间"]})
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=actor.user,
+        membership=actor.membership,
+        name=name,
+        prefix=raw[:10],
+        key_digest=_token_digest(raw),
+        expires_at=timezone.now() + dt.timedelta(days=days),
+    )
+    audit_record(actor=actor, event=AuditEventType.TOKEN_ISSUE, obj=token, detail={"days": days})
+    return token, raw
+
+
+@transaction.atomic
+def token_revoke(*, actor: Actor, token_id: Any) -> ApiToken:
+    token = selectors.token_get(actor=actor, token_id=token_id)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at", "updated_at"])
+        audit_record(actor=actor, event=AuditEventType.TOKEN_REVOKE, obj=token)
+    return token
+
+
+def token_authenticate(raw: str) -> ApiToken | None:
+    """The live token for a raw key: not revoked, not expired, user and role still active."""
+    if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 128:
+        return None
+    token = (
+        ApiToken.objects.select_related("user", "membership", "membership__region", "membership__school",
+                                        "membership__organization")
+        .filter(key_digest=_token_digest(raw))
+        .first()
+    )
+    now = timezone.now()
+    if (
+        token is None
+        or token.revoked_at is not None
+        or token.expires_at <= now
+        or not token.user.is_active
+        or not token.membership.is_active
+    ):
+        return None
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
+
+
+def record_denial(*, actor: Actor, reason: str, path: str = "") -> None:
+    audit_record(
+        actor=actor,
+        event=AuditEventType.PERMISSION_DENIED,
+        outcome=AuditOutcome.DENIED,
+        detail={"reason": reason[:200], "path": path[:200]},
+    )
+
+
+def record_write(*, actor: Actor, event: str, obj: Any, detail: dict[str, Any] | None = None) -> None:
+    """Audit a write service of any app (create/update/delete/export)."""
+    audit_record(actor=actor, event=event, obj=obj, detail=detail)
+

@@ -1,0 +1,15 @@
+"""Time helpers. Everything reads the clock through django.utils.timezone.now()."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+
+def now() -> dt.datetime:
+    return timezone.now()
+
+
+def local_today() -> dt.date:
+    return timezone.localdate()

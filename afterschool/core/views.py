@@ -1,0 +1,79 @@
+"""Home page per role and the error pages. Helpers shared by every app's views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from afterschool.core.errors import AppError
+from afterschool.core.pagination import paginate
+
+HOME_TEMPLATES = {
+    "system_admin": "core/home/system_admin.html",
+    "bureau_admin": "core/home/bureau_admin.html",
+    "school_admin": "core/home/school_admin.html",
+    "teacher": "core/home/teacher.html",
+    "org_admin": "core/home/org_admin.html",
+    "org_teacher": "core/home/org_teacher.html",
+    "parent": "core/home/parent.html",
+    "student": "core/home/student.html",
+}
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    from afterschool.tenancy import selectors as tenancy_selectors
+
+    actor = request.actor  # type: ignore[attr-defined]
+    template = HOME_TEMPLATES.get(actor.role or "", "core/home/no_role.html")
+    context = {"summary": tenancy_selectors.tenancy_summary(actor=actor)}
+    return render(request, template, context)
+
+
+def form_error_from(form: Form, exc: AppError) -> None:
+    """Show a service refusal on the form: field errors where the detail names fields, else a form error."""
+    detail = exc.detail if isinstance(exc.detail, dict) else {}
+    placed = False
+    for field, messages in detail.items():
+        if field in form.fields:
+            for message in messages if isinstance(messages, list) else [messages]:
+                form.add_error(field, str(message))
+            placed = True
+    if not placed:
+        form.add_error(None, exc.message)
+
+
+def list_context(request: HttpRequest, queryset: Any) -> dict[str, Any]:
+    page = paginate(queryset, page=request.GET.get("page", 1), page_size=request.GET.get("page_size", 20))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {"page": page, "query_string": query.urlencode()}
+
+
+def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "errors/400.html", status=400)
+
+
+def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    actor = getattr(request, "actor", None)
+    if actor is not None and getattr(actor, "user", None) is not None:
+        from afterschool.accounts.services import record_denial
+
+        record_denial(actor=actor, reason=str(exception or "forbidden"), path=request.path)
+    return render(request, "errors/403.html", status=403)
+
+
+def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "errors/404.html", status=404)
+
+
+def error_500(request: HttpRequest) -> HttpResponse:
+    return render(request, "errors/500.html", status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return render(request, "errors/403_csrf.html", status=403)

@@ -1,0 +1,130 @@
+"""/api/v1/tenancy/: regions, schools, organizations. Thin: parse, call selector/service, serialise."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router
+
+from afterschool.core.api import ErrorOut, PageParams, Paged, actor_of, paged
+from afterschool.core.errors import ValidationFailed
+
+from . import selectors, services
+from .models import Region
+from .schemas import (
+    OrganizationFilters,
+    OrganizationIn,
+    OrganizationOut,
+    OrganizationPatch,
+    OrganizationStatusIn,
+    RegionFilters,
+    RegionOut,
+    SchoolFilters,
+    SchoolIn,
+    SchoolOut,
+    SchoolPatch,
+)
+
+router = Router(tags=["区域、学校与机构"])
+ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+def _region(actor: Any, region_id: int | None) -> Region | None:
+    """A region named in a payload must be one the actor can see."""
+    if region_id is None:
+        return None
+    try:
+        return selectors.region_get(actor=actor, region_id=region_id)
+    except Exception:
+        raise ValidationFailed({"region_id": ["区域不存在"]}) from None
+
+
+def _with_region(actor: Any, payload: dict[str, Any]) -> dict[str, Any]:
+    if "region_id" in payload:
+        payload["region"] = _region(actor, payload.pop("region_id"))
+    return payload
+
+
+@router.get("/regions", response={200: Paged[RegionOut], **ERRORS}, summary="区域列表")
+def region_list(request: HttpRequest, filters: Query[RegionFilters], paging: Query[PageParams]) -> Any:
+    return paged(selectors.region_list(actor=actor_of(request), filters=filters.dict()), paging)
+
+
+@router.get("/regions/{region_id}", response={200: RegionOut, **ERRORS}, summary="区域详情")
+def region_detail(request: HttpRequest, region_id: int) -> Any:
+    return selectors.region_get(actor=actor_of(request), region_id=region_id)
+
+
+@router.get("/schools", response={200: Paged[SchoolOut], **ERRORS}, summary="学校列表")
+def school_list(request: HttpRequest, filters: Query[SchoolFilters], paging: Query[PageParams]) -> Any:
+    return paged(selectors.school_list(actor=actor_of(request), filters=filters.dict()), paging)
+
+
+@router.post("/schools", response={201: SchoolOut, **ERRORS}, summary="新增学校")
+def school_create(request: HttpRequest, payload: SchoolIn) -> Any:
+    actor = actor_of(request)
+    return 201, services.school_create(actor=actor, data=_with_region(actor, payload.dict()))
+
+
+@router.get("/schools/{school_id}", response={200: SchoolOut, **ERRORS}, summary="学校详情")
+def school_detail(request: HttpRequest, school_id: int) -> Any:
+    return selectors.school_get(actor=actor_of(request), school_id=school_id)
+
+
+@router.patch("/schools/{school_id}", response={200: SchoolOut, **ERRORS}, summary="修改学校")
+def school_update(request: HttpRequest, school_id: int, payload: SchoolPatch) -> Any:
+    actor = actor_of(request)
+    school = selectors.school_get(actor=actor, school_id=school_id)
+    data = _with_region(actor, payload.dict(exclude_unset=True))
+    return services.school_update(actor=actor, school=school, data=data)
+
+
+@router.delete("/schools/{school_id}", response={204: None, **ERRORS}, summary="删除学校")
+def school_delete(request: HttpRequest, school_id: int) -> Any:
+    actor = actor_of(request)
+    services.school_delete(actor=actor, school=selectors.school_get(actor=actor, school_id=school_id))
+    return 204, None
+
+
+@router.get("/organizations", response={200: Paged[OrganizationOut], **ERRORS}, summary="机构列表")
+def organization_list(request: HttpRequest, filters: Query[OrganizationFilters], paging: Query[PageParams]) -> Any:
+    return paged(selectors.organization_list(actor=actor_of(request), filters=filters.dict()), paging)
+
+
+@router.post("/organizations", response={201: OrganizationOut, **ERRORS}, summary="新增机构")
+def organization_create(request: HttpRequest, payload: OrganizationIn) -> Any:
+    actor = actor_of(request)
+    return 201, services.organization_create(actor=actor, data=_with_region(actor, payload.dict()))
+
+
+@router.get("/organizations/{organization_id}", response={200: OrganizationOut, **ERRORS}, summary="机构详情")
+def organization_detail(request: HttpRequest, organization_id: int) -> Any:
+    return selectors.organization_get(actor=actor_of(request), organization_id=organization_id)
+
+
+@router.patch("/organizations/{organization_id}", response={200: OrganizationOut, **ERRORS}, summary="修改机构")
+def organization_update(request: HttpRequest, organization_id: int, payload: OrganizationPatch) -> Any:
+    actor = actor_of(request)
+    organization = selectors.organization_get(actor=actor, organization_id=organization_id)
+    data = _with_region(actor, payload.dict(exclude_unset=True))
+    return services.organization_update(actor=actor, organization=organization, data=data)
+
+
+@router.post(
+    "/organizations/{organization_id}/status", response={200: OrganizationOut, **ERRORS}, summary="变更机构状态"
+)
+def organization_status(request: HttpRequest, organization_id: int, payload: OrganizationStatusIn) -> Any:
+    actor = actor_of(request)
+    organization = selectors.organization_get(actor=actor, organization_id=organization_id)
+    return services.organization_set_status(
+        actor=actor, organization=organization, status=payload.status, reason=payload.reason
+    )
+
+
+@router.delete("/organizations/{organization_id}", response={204: None, **ERRORS}, summary="删除机构")
+def organization_delete(request: HttpRequest, organization_id: int) -> Any:
+    actor = actor_of(request)
+    organization = selectors.organization_get(actor=actor, organization_id=organization_id)
+    services.organization_delete(actor=actor, organization=organization)
+    return 204, None

@@ -1,0 +1,105 @@
+"""Tenancy scoping, written once. Every selector starts from `scoped(queryset, actor)`.
+
+A model declares who sees it with a class attribute `scope_rule = ScopeRule(...)`: for each kind of
+scope a lookup path from the model to a Region, School, Organization or User. A kind the rule does not
+mention sees nothing. A system admin sees everything (and is audited elsewhere). An anonymous actor sees
+nothing. Views and API handlers never filter by tenant themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.core.cache import cache
+from django.db.models import Model, Q, QuerySet
+
+from afterschool.core.errors import NotFound
+
+if TYPE_CHECKING:
+    from .actor import Actor
+
+M = TypeVar("M", bound=Model)
+
+
+@dataclass(frozen=True)
+class ScopeRule:
+    """Lookup paths from a model to the tenant objects that may see it.
+
+    region: path to a Region; an actor scoped to a region sees rows whose region is it or lies below it.
+    school / organization / user: path to the School / Organization / User of the actor's scope.
+    owner: path to the User who owns a personal object (tokens): whatever the role, only the owner sees it.
+    distinct: set when a path crosses a to-many relation.
+    """
+
+    region: str | None = None
+    school: str | None = None
+    organization: str | None = None
+    user: str | None = None
+    owner: str | None = None
+    distinct: bool = False
+
+
+def region_ids_within(region_id: int) -> list[int]:
+    """The region and every region below it (province → city → district)."""
+    from .models import Region
+
+    key = f"tenancy:region-subtree:{region_id}"
+    cached = cache.get(key)
+    if cached is not None:
+        return list(cached)
+    ids = [region_id]
+    frontier = [region_id]
+    while frontier:
+        frontier = list(Region.objects.filter(parent_id__in=frontier).values_list("id", flat=True))
+        ids.extend(frontier)
+    cache.set(key, ids, 300)
+    return ids
+
+
+def forget_region_tree() -> None:
+    """Called by region writes so a new child is visible at once."""
+    from .models import Region
+
+    cache.delete_many([f"tenancy:region-subtree:{pk}" for pk in Region.objects.values_list("id", flat=True)])
+
+
+def scope_filter(model: type[Model], actor: Actor) -> Q | None:
+    """The Q that limits `model` to what `actor` may see; None means everything; an empty match means nothing."""
+    if not actor.is_authenticated:
+        return Q(pk__in=[])
+    if actor.is_system_admin:
+        return None
+    rule: ScopeRule | None = getattr(model, "scope_rule", None)
+    if rule is None:
+        return Q(pk__in=[])
+    if rule.owner:
+        return Q(**{rule.owner: actor.user_id})
+    if actor.region_id is not None and rule.region:
+        return Q(**{f"{rule.region}__in": region_ids_within(actor.region_id)})
+    if actor.school_id is not None and rule.school:
+        return Q(**{rule.school: actor.school_id})
+    if actor.organization_id is not None and rule.organization:
+        return Q(**{rule.organization: actor.organization_id})
+    if actor.scope_kind == "self" and rule.user and actor.user_id is not None:
+        return Q(**{rule.user: actor.user_id})
+    return Q(pk__in=[])
+
+
+def scoped(queryset: QuerySet[M], actor: Actor) -> QuerySet[M]:
+    q = scope_filter(queryset.model, actor)
+    if q is None:
+        return queryset
+    queryset = queryset.filter(q)
+    rule: ScopeRule | None = getattr(queryset.model, "scope_rule", None)
+    if rule is not None and rule.distinct:
+        queryset = queryset.distinct()
+    return queryset
+
+
+def get_scoped_or_404(queryset: QuerySet[M], actor: Actor, **lookup: Any) -> M:
+    """The object if the actor may see it; otherwise NotFound — exactly as if it did not exist."""
+    try:
+        return scoped(queryset, actor).get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None

@@ -1,0 +1,21 @@
+"""The platform's NinjaAPI at /api/v1/. Each domain app contributes one router from its api.py."""
+
+from ninja import NinjaAPI
+from ninja.openapi.docs import Swagger
+
+from afterschool.accounts.api import router as accounts_router
+from afterschool.core.api import BearerTokenAuth, SessionActorAuth, install_error_handlers
+from afterschool.tenancy.api import router as tenancy_router
+
+api = NinjaAPI(
+    title="课后服务平台 API",
+    version="1.0.0",
+    description="T/CAET 003.1-2023 课后服务平台开放接口。错误统一为 {code, message, detail}；列表统一分页。",
+    urls_namespace="api-v1",
+    auth=[BearerTokenAuth(), SessionActorAuth()],
+    docs=Swagger(settings={"persistAuthorization": False}),
+    docs_url="/docs",
+)
+install_error_handlers(api)
+api.add_router("/accounts", accounts_router)
+api.add_router("/tenancy", tenancy_router)

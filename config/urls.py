@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from config.api import api
+
+admin.site.site_header = "课后服务平台 · 系统管理"
+admin.site.site_title = "课后服务平台"
+
+urlpatterns = [
+    path("", include("afterschool.core.urls")),
+    path("accounts/", include("afterschool.accounts.urls")),
+    path("tenancy/", include("afterschool.tenancy.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "afterschool.core.views.error_400"
+handler403 = "afterschool.core.views.error_403"
+handler404 = "afterschool.core.views.error_404"
+handler500 = "afterschool.core.views.error_500"
