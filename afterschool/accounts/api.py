@@ -7,13 +7,13 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router
 
-from afterschool.core.api import ErrorOut, PageParams, Paged, actor_of, paged
+from afterschool.core.api import ErrorOut, Paged, PageParams, actor_of, paged
 from afterschool.core.errors import PermissionDenied
 
 from . import selectors, services
 from .choices import Role
 from .models import ApiToken, RoleMembership
-from .schemas import AuditEventOut, AuditFilters, MeOut, MembershipOut, TokenIn, TokenIssuedOut, TokenOut
+from .schemas import AuditEventOut, AuditFilters, MembershipOut, MeOut, TokenIn, TokenIssuedOut, TokenOut
 
 router = Router(tags=["账号与审计"])
 ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -22,16 +22,26 @@ AUDIT_READERS = (Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN, Role.SCHOOL_ADMIN, Role.O
 
 def _membership_out(m: RoleMembership) -> dict[str, Any]:
     return {
-        "id": m.pk, "role": m.role, "role_label": m.get_role_display(), "scope_label": m.scope_label,
-        "region_id": m.region_id, "school_id": m.school_id, "organization_id": m.organization_id,
-    }  # fmt: skip
+        "id": m.pk,
+        "role": m.role,
+        "role_label": m.get_role_display(),
+        "scope_label": m.scope_label,
+        "region_id": m.region_id,
+        "school_id": m.school_id,
+        "organization_id": m.organization_id,
+    }
 
 
 def _token_out(t: ApiToken) -> dict[str, Any]:
     return {
-        "id": t.pk, "name": t.name, "prefix": t.prefix, "role": t.membership.role, "expires_at": t.expires_at,
-        "revoked_at": t.revoked_at, "last_used_at": t.last_used_at,
-    }  # fmt: skip
+        "id": t.pk,
+        "name": t.name,
+        "prefix": t.prefix,
+        "role": t.membership.role,
+        "expires_at": t.expires_at,
+        "revoked_at": t.revoked_at,
+        "last_used_at": t.last_used_at,
+    }
 
 
 @router.get("/me", response={200: MeOut, **ERRORS}, summary="当前用户与角色")

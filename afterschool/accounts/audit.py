@@ -26,10 +26,23 @@ if TYPE_CHECKING:
 
 GENESIS_HASH = "0" * 64
 _HASHED_FIELDS = (
-    "seq", "occurred_at", "user_id", "username", "role", "scope", "client_ip", "event", "object_type",
-    "object_id", "object_repr", "outcome", "detail", "region_id_scope", "school_id_scope",
+    "seq",
+    "occurred_at",
+    "user_id",
+    "username",
+    "role",
+    "scope",
+    "client_ip",
+    "event",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "outcome",
+    "detail",
+    "region_id_scope",
+    "school_id_scope",
     "organization_id_scope",
-)  # fmt: skip
+)
 
 
 def _canonical(values: dict[str, Any]) -> bytes:
@@ -76,8 +89,11 @@ def audit_record(
     client_ip: str | None = None,
 ) -> AuditEvent:
     """Append one row to the chain, inside the caller's transaction when there is one."""
-    fields = actor.audit_fields() if actor is not None else {"user_id": None, "username": "", "role": "", "scope": "",
-                                                               "client_ip": ""}
+    fields = (
+        actor.audit_fields()
+        if actor is not None
+        else {"user_id": None, "username": "", "role": "", "scope": "", "client_ip": ""}
+    )
     if username is not None:
         fields["username"] = username
     if user_id is not None:
@@ -134,5 +150,7 @@ def audit_verify(*, batch_size: int = 2000) -> ChainReport:
         expected_seq = row.seq + 1
     head = AuditChainHead.objects.filter(id=1).first()
     if head is not None and (head.last_seq != expected_seq - 1 or head.last_hash != expected_prev):
-        problems.append(f"链尾与链头记录不符：链头为 #{head.last_seq}，实际最后一条为 #{expected_seq - 1}（末尾记录被删除）")
+        problems.append(
+            f"链尾与链头记录不符：链头为 #{head.last_seq}，实际最后一条为 #{expected_seq - 1}（末尾记录被删除）"
+        )
     return ChainReport(checked=checked, problems=problems)

@@ -63,10 +63,11 @@ class UserCreateForm(forms.Form):
     school = forms.ModelChoiceField(label="学校", queryset=School.objects.none(), required=False)
     organization = forms.ModelChoiceField(label="机构", queryset=Organization.objects.none(), required=False)
 
-    def __init__(self, *args: Any, roles: list[tuple[str, str]], regions: Any, schools: Any, organizations: Any,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, roles: list[tuple[str, str]], regions: Any, schools: Any, organizations: Any, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = roles
+        self.fields["role"].choices = roles  # type: ignore[attr-defined]
         self.fields["region"].queryset = regions  # type: ignore[attr-defined]
         self.fields["school"].queryset = schools  # type: ignore[attr-defined]
         self.fields["organization"].queryset = organizations  # type: ignore[attr-defined]

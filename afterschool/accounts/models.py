@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -26,8 +26,6 @@ class User(AbstractUser):
     mobile_index = models.CharField(_("手机号索引"), max_length=64, null=True, blank=True, unique=True)
     must_change_password = models.BooleanField(_("首次登录须修改密码"), default=False)
     password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True)
-
-    objects: UserManager[User] = UserManager()
 
     scope_rule = ScopeRule(
         region="memberships__region",
@@ -76,7 +74,12 @@ class RoleMembership(TimeStampedModel):
         "tenancy.School", verbose_name=_("学校"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     organization = models.ForeignKey(
-        "tenancy.Organization", verbose_name=_("机构"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "tenancy.Organization",
+        verbose_name=_("机构"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     permissions = models.JSONField(_("附加权限"), default=list, blank=True)
     is_active = models.BooleanField(_("有效"), default=True)
@@ -92,7 +95,9 @@ class RoleMembership(TimeStampedModel):
                 name="membership_scope_matches_role",
                 condition=(
                     models.Q(role="system_admin", region__isnull=True, school__isnull=True, organization__isnull=True)
-                    | models.Q(role="bureau_admin", region__isnull=False, school__isnull=True, organization__isnull=True)
+                    | models.Q(
+                        role="bureau_admin", region__isnull=False, school__isnull=True, organization__isnull=True
+                    )
                     | models.Q(
                         role__in=["school_admin", "teacher"],
                         region__isnull=True,
@@ -105,9 +110,7 @@ class RoleMembership(TimeStampedModel):
                         school__isnull=True,
                         organization__isnull=False,
                     )
-                    | models.Q(
-                        role__in=["parent", "student"], region__isnull=True, organization__isnull=True
-                    )
+                    | models.Q(role__in=["parent", "student"], region__isnull=True, organization__isnull=True)
                 ),
             ),
             models.UniqueConstraint(
@@ -127,12 +130,9 @@ class RoleMembership(TimeStampedModel):
 
     @property
     def scope_label(self) -> str:
-        if self.region_id:
-            return self.region.name
-        if self.school_id:
-            return self.school.name
-        if self.organization_id:
-            return self.organization.name
+        for scope in (self.region, self.school, self.organization):
+            if scope is not None:
+                return scope.name
         return "全平台" if self.scope_kind == ScopeKind.PLATFORM else ""
 
 
@@ -174,6 +174,14 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.event} {self.username}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise RuntimeError("审计日志只能追加，不能修改")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("审计日志只能追加，不能删除")
+
     @property
     def event_label(self) -> str:
         from .choices import AuditEventType
@@ -182,14 +190,6 @@ class AuditEvent(models.Model):
             return str(AuditEventType(self.event).label)
         except ValueError:
             return self.event
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise RuntimeError("审计日志只能追加，不能修改")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("审计日志只能追加，不能删除")
 
 
 class AuditChainHead(models.Model):
@@ -202,6 +202,9 @@ class AuditChainHead(models.Model):
     class Meta:
         verbose_name = _("审计链头")
         verbose_name_plural = _("审计链头")
+
+    def __str__(self) -> str:
+        return f"#{self.last_seq}"
 
 
 class ApiToken(TimeStampedModel):

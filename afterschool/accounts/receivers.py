@@ -46,7 +46,9 @@ def _on_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: An
 
 
 @receiver(user_login_failed)
-def _on_login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:
+def _on_login_failed(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
     identifier = str(credentials.get("username") or "")[:150]
     audit_record(
         actor=None,
@@ -58,8 +60,13 @@ def _on_login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequ
 
 
 @receiver(user_locked_out)
-def _on_locked_out(sender: Any, request: HttpRequest | None = None, username: str | None = None,
-                   ip_address: str | None = None, **kwargs: Any) -> None:
+def _on_locked_out(
+    sender: Any,
+    request: HttpRequest | None = None,
+    username: str | None = None,
+    ip_address: str | None = None,
+    **kwargs: Any,
+) -> None:
     audit_record(
         actor=None,
         event=AuditEventType.LOCKOUT,

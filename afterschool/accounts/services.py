@@ -65,7 +65,7 @@ def _scope_objects(
     *, role: str, region: Region | None, school: School | None, organization: Organization | None
 ) -> dict[str, Any]:
     kind = SCOPE_KIND_OF_ROLE[role]
-    needed = {ScopeKind.REGION: region, ScopeKind.SCHOOL: school, ScopeKind.ORGANIZATION: organization}
+    needed: dict[str, Any] = {ScopeKind.REGION: region, ScopeKind.SCHOOL: school, ScopeKind.ORGANIZATION: organization}
     if kind in needed and needed[kind] is None:
         raise ValidationFailed({"scope": [f"角色“{Role(role).label}”必须指定{ScopeKind(kind).label}"]})
     return {
@@ -84,8 +84,10 @@ def _assert_can_grant(*, actor: Actor, role: str, scope: dict[str, Any]) -> None
 
     if actor.region_id is not None:
         allowed = set(region_ids_within(actor.region_id))
-        region = scope["region"] or (scope["school"].region if scope["school"] else None) or (
-            scope["organization"].region if scope["organization"] else None
+        region = (
+            scope["region"]
+            or (scope["school"].region if scope["school"] else None)
+            or (scope["organization"].region if scope["organization"] else None)
         )
         if region is None or region.pk not in allowed:
             raise PermissionDenied("只能在本区域内授予角色")
@@ -227,17 +229,26 @@ def user_unlock(*, actor: Actor, user: User) -> int:
 
 
 def lockout_remaining(*, username: str, ip_address: str | None) -> dt.timedelta:
-    """How long until a locked account or address may try again (zero if not locked)."""
+    """How long until a locked account or address may try again (zero if neither is locked).
+
+    Failures are recorded per (account, address) pair; the account is locked when its failures from all
+    addresses reach the limit, and so is an address for its failures against all accounts.
+    """
     from axes.models import AccessAttempt
     from django.db.models import Q
 
     cond = Q(username=username)
     if ip_address:
         cond |= Q(ip_address=ip_address)
+    attempts = list(AccessAttempt.objects.filter(cond))
+    groups = [[a for a in attempts if a.username == username]]
+    if ip_address:
+        groups.append([a for a in attempts if a.ip_address == ip_address])
     latest = None
-    for attempt in AccessAttempt.objects.filter(cond, failures_since_start__gte=settings.AXES_FAILURE_LIMIT):
-        if latest is None or attempt.attempt_time > latest:
-            latest = attempt.attempt_time
+    for group in groups:
+        if sum(a.failures_since_start for a in group) >= settings.AXES_FAILURE_LIMIT:
+            group_latest = max(a.attempt_time for a in group)
+            latest = group_latest if latest is None or group_latest > latest else latest
     if latest is None:
         return dt.timedelta(0)
     remaining = latest + settings.AXES_COOLOFF_TIME - timezone.now()
@@ -309,8 +320,9 @@ def token_authenticate(raw: str) -> ApiToken | None:
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 128:
         return None
     token = (
-        ApiToken.objects.select_related("user", "membership", "membership__region", "membership__school",
-                                        "membership__organization")
+        ApiToken.objects.select_related(
+            "user", "membership", "membership__region", "membership__school", "membership__organization"
+        )
         .filter(key_digest=_token_digest(raw))
         .first()
     )
@@ -340,4 +352,3 @@ def record_denial(*, actor: Actor, reason: str, path: str = "") -> None:
 def record_write(*, actor: Actor, event: str, obj: Any, detail: dict[str, Any] | None = None) -> None:
     """Audit a write service of any app (create/update/delete/export)."""
     audit_record(actor=actor, event=event, obj=obj, detail=detail)
-

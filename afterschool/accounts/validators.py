@@ -47,3 +47,33 @@ class NotUsernameValidator:
 
     def get_help_text(self) -> str:
         return "密码不能与用户名相同。"
+
+
+class MinimumLengthValidator:
+    def __init__(self, min_length: int = 8) -> None:
+        self.min_length = min_length
+
+    def validate(self, password: str, user: Any = None) -> None:
+        if len(password) < self.min_length:
+            raise ValidationError(
+                "密码太短，至少需要 %(n)d 个字符", code="password_too_short", params={"n": self.min_length}
+            )
+
+    def get_help_text(self) -> str:
+        return f"密码至少需要 {self.min_length} 个字符。"
+
+
+class CommonPasswordValidator:
+    """Django's list of 20,000 common passwords, with a Chinese message."""
+
+    def __init__(self) -> None:
+        from django.contrib.auth.password_validation import CommonPasswordValidator as DjangoCommon
+
+        self._inner = DjangoCommon()
+
+    def validate(self, password: str, user: Any = None) -> None:
+        if password.lower().strip() in self._inner.passwords:
+            raise ValidationError("密码过于常见，请换一个", code="password_too_common")
+
+    def get_help_text(self) -> str:
+        return "不能使用常见密码。"

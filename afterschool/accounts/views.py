@@ -113,8 +113,13 @@ def user_list_view(request: HttpRequest) -> HttpResponse:
     queryset = selectors.user_list(actor=actor, filters=filters).prefetch_related("memberships")
     if request.GET.get("export") == "xlsx":
         rows = (
-            (u.username, u.display_name, u.mobile_masked, "、".join(str(m) for m in u.memberships.all()),
-             "启用" if u.is_active else "停用")
+            (
+                u.username,
+                u.display_name,
+                u.mobile_masked,
+                "、".join(str(m) for m in u.memberships.all()),
+                "启用" if u.is_active else "停用",
+            )
             for u in queryset
         )
         services.record_write(actor=actor, event=AuditEventType.EXPORT, obj=None, detail={"what": "users", **filters})
@@ -192,12 +197,21 @@ def audit_list_view(request: HttpRequest) -> HttpResponse:
         queryset = selectors.audit_list(actor=actor, filters=filters)
         if request.GET.get("export") == "xlsx":
             rows = (
-                (e.seq, e.occurred_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"), e.username, e.role, e.client_ip,
-                 e.event_label, e.object_repr, e.get_outcome_display())
+                (
+                    e.seq,
+                    e.occurred_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
+                    e.username,
+                    e.role,
+                    e.client_ip,
+                    e.event_label,
+                    e.object_repr,
+                    e.get_outcome_display(),
+                )
                 for e in queryset.iterator()
             )
             content = build_xlsx(
-                headers=["序号", "时间", "用户", "角色", "客户端地址", "事件", "对象", "结果"], rows=rows,
+                headers=["序号", "时间", "用户", "角色", "客户端地址", "事件", "对象", "结果"],
+                rows=rows,
                 sheet_title="审计日志",
             )
             services.record_write(actor=actor, event=AuditEventType.EXPORT, obj=None, detail={"what": "audit"})
@@ -222,14 +236,18 @@ def token_list_view(request: HttpRequest) -> HttpResponse:
     issued = None
     if request.method == "POST" and form.is_valid():
         try:
-            token, raw = services.token_issue(actor=actor, name=form.cleaned_data["name"], days=form.cleaned_data["days"])
+            token, raw = services.token_issue(
+                actor=actor, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
+            )
         except AppError as exc:
             form_error_from(form, exc)
         else:
             issued = {"token": token, "raw": raw}
             form = TokenIssueForm()
     return render(
-        request, "accounts/token_list.html", {"form": form, "tokens": selectors.token_list(actor=actor), "issued": issued}
+        request,
+        "accounts/token_list.html",
+        {"form": form, "tokens": selectors.token_list(actor=actor), "issued": issued},
     )
 
 

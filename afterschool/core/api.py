@@ -94,8 +94,9 @@ class SessionActorAuth(SessionAuth):
         return user
 
 
-def error_response(api: NinjaAPI, request: HttpRequest, *, status: int, code: str, message: str,
-                   detail: Any = None) -> HttpResponse:
+def error_response(
+    api: NinjaAPI, request: HttpRequest, *, status: int, code: str, message: str, detail: Any = None
+) -> HttpResponse:
     return api.create_response(request, {"code": code, "message": message, "detail": detail}, status=status)
 
 
@@ -109,8 +110,11 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(NinjaValidationError)
     def _validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
         detail = [
-            {"loc": [str(part) for part in err.get("loc", [])], "msg": str(err.get("msg", "")),
-             "type": str(err.get("type", ""))}
+            {
+                "loc": [str(part) for part in err.get("loc", [])],
+                "msg": str(err.get("msg", "")),
+                "type": str(err.get("type", "")),
+            }
             for err in exc.errors
         ]
         return error_response(api, request, status=422, code="invalid", message="请求数据不合法", detail=detail)

@@ -118,9 +118,7 @@ class Crud:
         actor = self._actor(request)
         obj = self._get(actor, pk)
         context = self._base_context(request)
-        context.update(
-            {"obj": obj, "fields": [(label, _resolve(obj, acc)) for label, acc in self.detail_fields]}
-        )
+        context.update({"obj": obj, "fields": [(label, _resolve(obj, acc)) for label, acc in self.detail_fields]})
         return render(request, "core/crud/detail.html", context)
 
     def _form_view(self, request: HttpRequest, obj: Any | None) -> HttpResponse:
@@ -186,7 +184,9 @@ class Crud:
         if self.create_service is not None:
             patterns.append(path(f"{prefix}/new/", login_required(self.create_view), name=f"{self.name}_create"))
         if self.update_service is not None:
-            patterns.append(path(f"{prefix}/<int:pk>/edit/", login_required(self.update_view), name=f"{self.name}_edit"))
+            patterns.append(
+                path(f"{prefix}/<int:pk>/edit/", login_required(self.update_view), name=f"{self.name}_edit")
+            )
         if self.delete_service is not None:
             patterns.append(
                 path(f"{prefix}/<int:pk>/delete/", login_required(self.delete_view), name=f"{self.name}_delete")

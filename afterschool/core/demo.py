@@ -58,9 +58,16 @@ def _school(code: str, name: str, school_type: str, region: Region, address: str
         return existing
     return tenancy_services.school_create(
         actor=system_actor(),
-        data={"code": code, "name": name, "school_type": school_type, "nature": "public", "region": region,
-              "address": address, "contact_phone": "010-62000000"},
-    )  # fmt: skip
+        data={
+            "code": code,
+            "name": name,
+            "school_type": school_type,
+            "nature": "public",
+            "region": region,
+            "address": address,
+            "contact_phone": "010-62000000",
+        },
+    )
 
 
 def _organization(code17: str, name: str, kind: str, region: Region) -> Organization:
@@ -70,18 +77,31 @@ def _organization(code17: str, name: str, kind: str, region: Region) -> Organiza
         return existing
     return tenancy_services.organization_create(
         actor=system_actor(),
-        data={"credit_code": code, "name": name, "kind": kind, "region": region, "contact_name": "王老师",
-              "contact_phone": "010-82000000", "address": f"{region.name}中关村大街 1 号"},
-    )  # fmt: skip
+        data={
+            "credit_code": code,
+            "name": name,
+            "kind": kind,
+            "region": region,
+            "contact_name": "王老师",
+            "contact_phone": "010-82000000",
+            "address": f"{region.name}中关村大街 1 号",
+        },
+    )
 
 
 def _user(username: str, display_name: str, role: str, *, mobile: str = "", **scope: object) -> User:
     user = User.objects.filter(username=username).first()
     if user is None:
         user, _ = account_services.user_create(
-            actor=system_actor(), username=username, display_name=display_name, mobile=mobile, role=role,
-            password=DEMO_PASSWORD, must_change_password=False, **scope,  # type: ignore[arg-type]
-        )  # fmt: skip
+            actor=system_actor(),
+            username=username,
+            display_name=display_name,
+            mobile=mobile,
+            role=role,
+            password=DEMO_PASSWORD,
+            must_change_password=False,
+            **scope,  # type: ignore[arg-type]
+        )
     return user
 
 

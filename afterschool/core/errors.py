@@ -37,7 +37,9 @@ class NotFound(AppError):
 class PermissionDenied(AppError):
     status = 403
 
-    def __init__(self, message: str = "没有权限执行此操作", *, code: str = "permission_denied", detail: Any = None) -> None:
+    def __init__(
+        self, message: str = "没有权限执行此操作", *, code: str = "permission_denied", detail: Any = None
+    ) -> None:
         super().__init__(code, message, detail=detail)
 
 

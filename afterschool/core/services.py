@@ -39,7 +39,7 @@ def apply_changes(instance: models.Model, changes: dict[str, Any], *, allowed: s
         if field not in allowed:
             continue
         model_field = instance._meta.get_field(field)
-        if model_field.is_relation:
+        if isinstance(model_field, models.ForeignKey):
             old = getattr(instance, model_field.attname)
             new_key = value.pk if isinstance(value, models.Model) else value
             if old != new_key:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.forms import Form
+from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -34,7 +34,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def form_error_from(form: Form, exc: AppError) -> None:
+def form_error_from(form: BaseForm, exc: AppError) -> None:
     """Show a service refusal on the form: field errors where the detail names fields, else a form error."""
     detail = exc.detail if isinstance(exc.detail, dict) else {}
     placed = False

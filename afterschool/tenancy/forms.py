@@ -8,6 +8,7 @@ from afterschool.accounts.choices import Role
 from afterschool.tenancy.actor import Actor
 
 from . import selectors
+from .choices import OrganizationStatus
 from .models import Organization, Region, School
 from .services import ORGANIZATION_SELF_FIELDS, SCHOOL_SELF_FIELDS
 
@@ -44,8 +45,18 @@ class SchoolForm(ActorModelForm):
 
     class Meta:
         model = School
-        fields = ["code", "name", "region", "school_type", "nature", "address", "longitude", "latitude",
-                  "contact_phone", "is_active"]  # fmt: skip
+        fields = [
+            "code",
+            "name",
+            "region",
+            "school_type",
+            "nature",
+            "address",
+            "longitude",
+            "latitude",
+            "contact_phone",
+            "is_active",
+        ]
 
     def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, actor=actor, **kwargs)
@@ -75,5 +86,5 @@ class OrganizationForm(ActorModelForm):
 
 
 class OrganizationStatusForm(forms.Form):
-    status = forms.ChoiceField(label="状态", choices=Organization._meta.get_field("status").choices)
+    status = forms.ChoiceField(label="状态", choices=OrganizationStatus.choices)
     reason = forms.CharField(label="原因", max_length=200, required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -59,7 +59,9 @@ class Organization(TimeStampedModel):
 
     credit_code = models.CharField(_("统一社会信用代码"), max_length=18, unique=True, validators=[validate_credit_code])
     name = models.CharField(_("机构名称"), max_length=128)
-    kind = models.CharField(_("机构类型"), max_length=32, choices=OrganizationKind.choices, default=OrganizationKind.OTHER)
+    kind = models.CharField(
+        _("机构类型"), max_length=32, choices=OrganizationKind.choices, default=OrganizationKind.OTHER
+    )
     region = models.ForeignKey(
         Region, verbose_name=_("注册区县"), on_delete=models.PROTECT, related_name="organizations"
     )

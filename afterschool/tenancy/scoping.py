@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.cache import cache
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, Q, QuerySet
 
 from afterschool.core.errors import NotFound
@@ -101,5 +102,5 @@ def get_scoped_or_404(queryset: QuerySet[M], actor: Actor, **lookup: Any) -> M:
     """The object if the actor may see it; otherwise NotFound — exactly as if it did not exist."""
     try:
         return scoped(queryset, actor).get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValueError, TypeError):
         raise NotFound() from None

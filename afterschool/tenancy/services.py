@@ -25,8 +25,18 @@ from .scoping import forget_region_tree, region_ids_within
 from .validators import region_level_of
 
 REGION_FIELDS = {"code", "name", "parent"}
-SCHOOL_FIELDS = {"code", "name", "region", "school_type", "nature", "address", "longitude", "latitude",
-                 "contact_phone", "is_active"}  # fmt: skip
+SCHOOL_FIELDS = {
+    "code",
+    "name",
+    "region",
+    "school_type",
+    "nature",
+    "address",
+    "longitude",
+    "latitude",
+    "contact_phone",
+    "is_active",
+}
 SCHOOL_SELF_FIELDS = {"address", "longitude", "latitude", "contact_phone"}
 ORGANIZATION_FIELDS = {"credit_code", "name", "kind", "region", "contact_name", "contact_phone", "address"}
 ORGANIZATION_SELF_FIELDS = {"contact_name", "contact_phone", "address"}
@@ -56,10 +66,13 @@ def _check_region(region: Region) -> None:
         elif level != "province":
             if parent is None:
                 errors["parent"] = ["请选择上级区域"]
-            elif expected_parent_prefix and not parent.code.startswith(expected_parent_prefix):
+            elif (
+                expected_parent_prefix
+                and not parent.code.startswith(expected_parent_prefix)
                 # A district's parent may be its province directly (直辖市/省直辖县).
-                if not (level == "district" and parent.code[:2] == region.code[:2]):
-                    errors["parent"] = [f"上级区域 {parent.code} 与代码 {region.code} 不对应"]
+                and not (level == "district" and parent.code[:2] == region.code[:2])
+            ):
+                errors["parent"] = [f"上级区域 {parent.code} 与代码 {region.code} 不对应"]
     if errors:
         raise ValidationFailed(errors)
 

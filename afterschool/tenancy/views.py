@@ -46,11 +46,25 @@ school_crud = Crud(
     get_selector=selectors.school_get,
     id_kwarg="school_id",
     form_class=SchoolForm,
-    columns=[("学校标识码", "code"), ("学校名称", "name"), ("办学类型", "school_type"), ("办学性质", "nature"),
-             ("所属区县", "region.name")],  # fmt: skip
-    detail_fields=[("学校标识码", "code"), ("学校名称", "name"), ("所属区县", "region"), ("办学类型", "school_type"),
-                   ("办学性质", "nature"), ("地址", "address"), ("经度", "longitude"), ("纬度", "latitude"),
-                   ("联系电话", "contact_phone"), ("启用", lambda s: "是" if s.is_active else "否")],  # fmt: skip
+    columns=[
+        ("学校标识码", "code"),
+        ("学校名称", "name"),
+        ("办学类型", "school_type"),
+        ("办学性质", "nature"),
+        ("所属区县", "region.name"),
+    ],
+    detail_fields=[
+        ("学校标识码", "code"),
+        ("学校名称", "name"),
+        ("所属区县", "region"),
+        ("办学类型", "school_type"),
+        ("办学性质", "nature"),
+        ("地址", "address"),
+        ("经度", "longitude"),
+        ("纬度", "latitude"),
+        ("联系电话", "contact_phone"),
+        ("启用", lambda s: "是" if s.is_active else "否"),
+    ],
     create_service=services.school_create,
     update_service=services.school_update,
     delete_service=services.school_delete,
@@ -68,11 +82,23 @@ organization_crud = Crud(
     get_selector=selectors.organization_get,
     id_kwarg="organization_id",
     form_class=OrganizationForm,
-    columns=[("统一社会信用代码", "credit_code"), ("机构名称", "name"), ("类型", "kind"), ("状态", "status"),
-             ("注册区县", "region.name")],  # fmt: skip
-    detail_fields=[("统一社会信用代码", "credit_code"), ("机构名称", "name"), ("类型", "kind"), ("状态", "status"),
-                   ("注册区县", "region"), ("联系人", "contact_name"), ("联系电话", "contact_phone"),
-                   ("地址", "address")],  # fmt: skip
+    columns=[
+        ("统一社会信用代码", "credit_code"),
+        ("机构名称", "name"),
+        ("类型", "kind"),
+        ("状态", "status"),
+        ("注册区县", "region.name"),
+    ],
+    detail_fields=[
+        ("统一社会信用代码", "credit_code"),
+        ("机构名称", "name"),
+        ("类型", "kind"),
+        ("状态", "status"),
+        ("注册区县", "region"),
+        ("联系人", "contact_name"),
+        ("联系电话", "contact_phone"),
+        ("地址", "address"),
+    ],
     create_service=services.organization_create,
     update_service=services.organization_update,
     delete_service=services.organization_delete,
@@ -94,7 +120,9 @@ def organization_status_view(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.organization_set_status(
-                actor=actor, organization=organization, status=form.cleaned_data["status"],
+                actor=actor,
+                organization=organization,
+                status=form.cleaned_data["status"],
                 reason=form.cleaned_data["reason"],
             )
         except PermissionDenied as exc:

@@ -66,4 +66,4 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-LOGGING["root"]["level"] = "INFO"  # noqa: F405
+LOGGING["root"]["level"] = "INFO"  # type: ignore[index]  # noqa: F405

@@ -13,6 +13,6 @@ class Command(BaseCommand):
         load_demo()
         if options["quiet"]:
             return
-        self.stdout.write("演示账号（密码均为 %s）：" % DEMO_PASSWORD)
+        self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
         for login in DEMO_LOGINS:
             self.stdout.write(f"  {login.role:<13} {login.username:<12} {login.note}")
