@@ -93,3 +93,13 @@ def login() -> Any:
 @pytest.fixture
 def password() -> str:
     return PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Any:
+    """Cached region subtrees must not leak between tests whose rolled-back rows reuse ids."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -67,9 +67,16 @@ def _scope_of(actor: Actor | None, obj: Any) -> dict[str, int | None]:
     """Rows are visible to the tenant the actor acts for, or else to the tenant that owns the object."""
     scope: dict[str, int | None] = {"region_id_scope": None, "school_id_scope": None, "organization_id_scope": None}
     if actor is not None and actor.membership is not None:
-        scope["region_id_scope"] = actor.region_id
+        membership = actor.membership
         scope["school_id_scope"] = actor.school_id
         scope["organization_id_scope"] = actor.organization_id
+        scope["region_id_scope"] = actor.region_id or (
+            membership.school.region_id
+            if membership.school_id and membership.school is not None
+            else membership.organization.region_id
+            if membership.organization_id and membership.organization is not None
+            else None
+        )
     if obj is not None and not any(scope.values()):
         scope["school_id_scope"] = getattr(obj, "school_id", None)
         scope["organization_id_scope"] = getattr(obj, "organization_id", None)

@@ -28,7 +28,7 @@ class User(AbstractUser):
     password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True)
 
     scope_rule = ScopeRule(
-        region="memberships__region",
+        region=("memberships__region", "memberships__school__region", "memberships__organization__region"),
         school="memberships__school",
         organization="memberships__organization",
         user="pk",
@@ -45,11 +45,11 @@ class User(AbstractUser):
 
     @property
     def mobile(self) -> str:
-        return crypto.decrypt_text(self.mobile_encrypted) if self.mobile_encrypted else ""
+        return crypto.decrypt_text(self.mobile_encrypted, aad=MOBILE_INDEX_PURPOSE) if self.mobile_encrypted else ""
 
     def set_mobile(self, mobile: str) -> None:
         if mobile:
-            self.mobile_encrypted = crypto.encrypt_text(mobile)
+            self.mobile_encrypted = crypto.encrypt_text(mobile, aad=MOBILE_INDEX_PURPOSE)
             self.mobile_index = crypto.blind_index(mobile, purpose=MOBILE_INDEX_PURPOSE)
         else:
             self.mobile_encrypted = ""
@@ -84,7 +84,12 @@ class RoleMembership(TimeStampedModel):
     permissions = models.JSONField(_("附加权限"), default=list, blank=True)
     is_active = models.BooleanField(_("有效"), default=True)
 
-    scope_rule = ScopeRule(region="region", school="school", organization="organization", user="user")
+    scope_rule = ScopeRule(
+        region=("region", "school__region", "organization__region"),
+        school="school",
+        organization="organization",
+        user="user",
+    )
 
     class Meta:
         verbose_name = _("角色授权")

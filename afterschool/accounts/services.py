@@ -25,6 +25,8 @@ from .choices import SCOPE_KIND_OF_ROLE, AuditEventType, AuditOutcome, Role, Sco
 from .models import ApiToken, RoleMembership, User
 
 TOKEN_PREFIX = "as_"
+# API tokens are for systems that act for an administrative role (教务系统, 统计平台 …).
+TOKEN_ROLES = (Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN, Role.SCHOOL_ADMIN, Role.ORG_ADMIN)
 
 # Which roles an actor may grant, and only inside its own scope.
 GRANTABLE_ROLES: dict[str, set[str]] = {
@@ -175,6 +177,19 @@ def membership_grant(
 
 
 @transaction.atomic
+def user_set_admin_site_access(*, actor: Actor, user: User, allowed: bool) -> User:
+    """Open or close the Django admin (/admin/) for a system admin. Only system admins decide this."""
+    if not actor.is_system_admin:
+        raise PermissionDenied()
+    if allowed and not user.memberships.filter(role=Role.SYSTEM_ADMIN, is_active=True).exists():
+        raise ValidationFailed({"user": ["只有系统管理员可以使用系统管理后台"]})
+    user.is_staff = user.is_superuser = allowed
+    user.save(update_fields=["is_staff", "is_superuser"])
+    audit_record(actor=actor, event=AuditEventType.USER_UPDATE, obj=user, detail={"admin_site": allowed})
+    return user
+
+
+@transaction.atomic
 def membership_revoke(*, actor: Actor, membership: RoleMembership) -> None:
     scope = {"region": membership.region, "school": membership.school, "organization": membership.organization}
     _assert_can_grant(actor=actor, role=membership.role, scope=scope)
@@ -184,9 +199,11 @@ def membership_revoke(*, actor: Actor, membership: RoleMembership) -> None:
     audit_record(actor=actor, event=AuditEventType.MEMBERSHIP_REVOKE, obj=membership)
 
 
-@transaction.atomic
 def password_change(*, actor: Actor, user: User, old_password: str, new_password: str) -> None:
-    """The user changes its own password; the old one must be right and the new one meet the policy."""
+    """The user changes its own password; the old one must be right and the new one meet the policy.
+
+    A wrong old password is audited (it is a guess at the account's password) and refused.
+    """
     if actor.user_id != user.pk:
         raise PermissionDenied()
     if not user.check_password(old_password):
@@ -195,11 +212,12 @@ def password_change(*, actor: Actor, user: User, old_password: str, new_password
     if old_password == new_password:
         raise ValidationFailed({"new_password": ["新密码不能与原密码相同"]})
     _validate_password(new_password, user)
-    user.set_password(new_password)
-    user.must_change_password = False
-    user.password_changed_at = timezone.now()
-    user.save(update_fields=["password", "must_change_password", "password_changed_at"])
-    audit_record(actor=actor, event=AuditEventType.PASSWORD_CHANGE, obj=user)
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.must_change_password = False
+        user.password_changed_at = timezone.now()
+        user.save(update_fields=["password", "must_change_password", "password_changed_at"])
+        audit_record(actor=actor, event=AuditEventType.PASSWORD_CHANGE, obj=user)
 
 
 @transaction.atomic
@@ -212,7 +230,9 @@ def password_reset(*, actor: Actor, user: User) -> str:
     user.set_password(initial)
     user.must_change_password = True
     user.save(update_fields=["password", "must_change_password"])
-    audit_record(actor=actor, event=AuditEventType.PASSWORD_RESET, obj=user)
+    # A reset means the account may be in the wrong hands: its API tokens stop working too.
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    audit_record(actor=actor, event=AuditEventType.PASSWORD_RESET, obj=user, detail={"tokens_revoked": revoked})
     return initial
 
 
@@ -286,6 +306,8 @@ def token_issue(*, actor: Actor, name: str, days: int | None = None) -> tuple[Ap
     """Issue a bearer token for the actor's current role. The raw key is shown once and stored only as SM3."""
     if actor.user is None or actor.membership is None:
         raise PermissionDenied()
+    if not actor.has_role(*TOKEN_ROLES):
+        raise PermissionDenied("当前角色不能签发 API 令牌")
     name = (name or "").strip()
     if not name or len(name) > 64:
         raise ValidationFailed({"name": ["请填写 1–64 个字符的令牌名称"]})
@@ -332,6 +354,7 @@ def token_authenticate(raw: str) -> ApiToken | None:
         or token.revoked_at is not None
         or token.expires_at <= now
         or not token.user.is_active
+        or token.user.must_change_password
         or not token.membership.is_active
     ):
         return None

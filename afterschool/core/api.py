@@ -2,6 +2,7 @@
 
 - Auth: the browser's session (with CSRF) or `Authorization: Bearer <token>`; both resolve the Actor.
 - Errors: always {"code", "message", "detail"} with a 4xx (500 only for a real bug, same shape).
+  That includes a method the path does not support (405) and a body that is not JSON (400).
 - Lists: ?page=1&page_size=20 (≤ 200) → {"items", "count", "page", "page_size", "num_pages"}; filters are
   plain query parameters named after fields, `q` is a free-text search.
 """
@@ -14,10 +15,11 @@ from typing import Any, Generic, TypeVar
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.operation import PathView
 from ninja.security import HttpBearer, SessionAuth
 
 from afterschool.core.errors import AppError
@@ -100,7 +102,43 @@ def error_response(
     return api.create_response(request, {"code": code, "message": message, "detail": detail}, status=status)
 
 
+class JsonPathView(PathView):
+    """ninja's per-path dispatcher, but an unsupported method gets a 405 in the error shape (ninja's is plain text)."""
+
+    def _not_allowed(self) -> HttpResponse:
+        allowed = sorted({method for op in self.operations for method in op.methods})
+        response = JsonResponse(
+            {"code": "method_not_allowed", "message": "不支持该请求方法", "detail": {"allowed": allowed}}, status=405
+        )
+        response["Allow"] = ", ".join(allowed)
+        return response
+
+    def clone(self) -> PathView:
+        cloned = super().clone()
+        cloned.__class__ = JsonPathView
+        return cloned
+
+
+def _json_method_not_allowed(api: NinjaAPI) -> None:
+    """Make every path of `api` (routers added later included) dispatch through JsonPathView.
+
+    The routers are bound to the api only when its URLs are built, so hook that step.
+    """
+    build_urls = api._get_urls
+
+    def _get_urls() -> Any:
+        for bound_router in api._get_bound_routers():
+            for view in bound_router.path_operations.values():
+                if type(view) is PathView:
+                    view.__class__ = JsonPathView
+        return build_urls()
+
+    api._get_urls = _get_urls  # type: ignore[method-assign]
+
+
 def install_error_handlers(api: NinjaAPI) -> None:
+    _json_method_not_allowed(api)
+
     @api.exception_handler(AppError)
     def _app_error(request: HttpRequest, exc: AppError) -> HttpResponse:
         if exc.status == 403:

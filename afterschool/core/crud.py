@@ -59,6 +59,9 @@ class Crud:
     filters: list[Filter] = field(default_factory=list)
     read_roles: tuple[str, ...] = ()
     write_roles: tuple[str, ...] = ()
+    # Roles that may edit the one object of their own scope (a school admin its school); the service decides
+    # which fields.
+    self_edit_roles: tuple[str, ...] = ()
     search_placeholder: str = "搜索"
     namespace: str = ""
 
@@ -66,9 +69,9 @@ class Crud:
     def url(self, action: str, *args: Any) -> str:
         return reverse(f"{self.namespace}:{self.name}_{action}", args=args)
 
-    def _actor(self, request: HttpRequest, *, write: bool = False) -> Any:
+    def _actor(self, request: HttpRequest, *, write: bool = False, edit: bool = False) -> Any:
         actor = request.actor  # type: ignore[attr-defined]
-        roles = self.write_roles if write else self.read_roles
+        roles = self.write_roles if write else self.write_roles + self.self_edit_roles if edit else self.read_roles
         if not actor.is_system_admin and not actor.has_role(*roles):
             raise DjangoPermissionDenied(f"当前角色不能{'维护' if write else '查看'}{self.verbose_name}")
         return actor
@@ -82,7 +85,13 @@ class Crud:
     def _base_context(self, request: HttpRequest) -> dict[str, Any]:
         actor = request.actor  # type: ignore[attr-defined]
         can_write = actor.is_system_admin or actor.has_role(*self.write_roles)
-        return {"crud": self, "can_create": can_write and self.create_service is not None, "can_write": can_write}
+        can_edit = self.update_service is not None and (can_write or actor.has_role(*self.self_edit_roles))
+        return {
+            "crud": self,
+            "can_create": can_write and self.create_service is not None,
+            "can_write": can_write,
+            "can_edit": can_edit,
+        }
 
     # --- views ---------------------------------------------------------------------------------
     def list_view(self, request: HttpRequest) -> HttpResponse:
@@ -151,7 +160,7 @@ class Crud:
         return self._form_view(request, None)
 
     def update_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        actor = self._actor(request)
+        actor = self._actor(request, edit=True)
         obj = self._get(actor, pk)
         return self._form_view(request, obj)
 

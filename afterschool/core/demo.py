@@ -116,7 +116,9 @@ def load_demo() -> dict[str, object]:
     org1 = _organization("52110108MJ0000001", "海淀区青少年活动中心", "activity_center", haidian)
     org2 = _organization("91110108MA0000002", "北京启航科技教育有限公司", "company", haidian)
     if not Partnership.objects.filter(school=school1, organization=org1).exists():
-        Partnership.objects.create(school=school1, organization=org1, starts_on=dt.date(2026, 9, 1))
+        tenancy_services.partnership_create(
+            actor=system_actor(), school=school1, organization=org1, starts_on=dt.date(2026, 9, 1)
+        )
 
     _user("admin", "平台管理员", Role.SYSTEM_ADMIN)
     _user("bureau", "海淀区教育局 张科长", Role.BUREAU_ADMIN, region=haidian)
@@ -130,7 +132,5 @@ def load_demo() -> dict[str, object]:
         account_services.membership_grant(actor=system_actor(), user=teacher, role=Role.PARENT)
     admin = User.objects.get(username="admin")
     if not admin.is_staff:
-        admin.is_staff = True
-        admin.is_superuser = True
-        admin.save(update_fields=["is_staff", "is_superuser"])
+        account_services.user_set_admin_site_access(actor=system_actor(), user=admin, allowed=True)
     return {"schools": [school1, school2, school3], "organizations": [org1, org2], "region": haidian}

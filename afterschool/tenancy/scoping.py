@@ -27,13 +27,14 @@ M = TypeVar("M", bound=Model)
 class ScopeRule:
     """Lookup paths from a model to the tenant objects that may see it.
 
-    region: path to a Region; an actor scoped to a region sees rows whose region is it or lies below it.
+    region: path (or paths, any of which may match) to a Region; an actor scoped to a region sees rows whose
+        region is it or lies below it.
     school / organization / user: path to the School / Organization / User of the actor's scope.
     owner: path to the User who owns a personal object (tokens): whatever the role, only the owner sees it.
     distinct: set when a path crosses a to-many relation.
     """
 
-    region: str | None = None
+    region: str | tuple[str, ...] | None = None
     school: str | None = None
     organization: str | None = None
     user: str | None = None
@@ -76,14 +77,20 @@ def scope_filter(model: type[Model], actor: Actor) -> Q | None:
         return Q(pk__in=[])
     if rule.owner:
         return Q(**{rule.owner: actor.user_id})
+    if actor.scope_kind == "self":
+        # Parents and students see only what is theirs, whatever school their membership names.
+        return Q(**{rule.user: actor.user_id}) if rule.user and actor.user_id is not None else Q(pk__in=[])
     if actor.region_id is not None and rule.region:
-        return Q(**{f"{rule.region}__in": region_ids_within(actor.region_id)})
+        ids = region_ids_within(actor.region_id)
+        paths = (rule.region,) if isinstance(rule.region, str) else rule.region
+        q = Q()
+        for path in paths:
+            q |= Q(**{f"{path}__in": ids})
+        return q
     if actor.school_id is not None and rule.school:
         return Q(**{rule.school: actor.school_id})
     if actor.organization_id is not None and rule.organization:
         return Q(**{rule.organization: actor.organization_id})
-    if actor.scope_kind == "self" and rule.user and actor.user_id is not None:
-        return Q(**{rule.user: actor.user_id})
     return Q(pk__in=[])
 
 

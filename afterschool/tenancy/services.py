@@ -20,7 +20,7 @@ from afterschool.tenancy.actor import Actor
 
 from . import selectors
 from .choices import OrganizationStatus
-from .models import Organization, Region, School
+from .models import Organization, Partnership, Region, School
 from .scoping import forget_region_tree, region_ids_within
 from .validators import region_level_of
 
@@ -218,3 +218,25 @@ def organization_delete(*, actor: Actor, organization: Organization) -> None:
     organization = selectors.organization_get(actor=actor, organization_id=organization.pk)
     record_write(actor=actor, event=AuditEventType.DELETE, obj=organization)
     delete_or_refuse(organization, what="机构")
+
+
+@transaction.atomic
+def partnership_create(
+    *, actor: Actor, school: School, organization: Organization, starts_on: Any, ends_on: Any = None
+) -> Partnership:
+    """A school starts cooperating with an active organization (its own admin, or the bureau of both)."""
+    _require(actor, Role.BUREAU_ADMIN, Role.SCHOOL_ADMIN)
+    school = selectors.school_get(actor=actor, school_id=school.pk)
+    if actor.has_role(Role.SCHOOL_ADMIN):
+        # A school may pick any organization active in its own region; it does not "see" them through scoping yet.
+        organization = Organization.objects.filter(pk=organization.pk, region_id=school.region_id).first()  # type: ignore[assignment]
+        if organization is None:
+            raise ValidationFailed({"organization": ["只能与本区已入驻的机构合作"]})
+    else:
+        organization = selectors.organization_get(actor=actor, organization_id=organization.pk)
+    if organization.status != OrganizationStatus.ACTIVE:
+        raise ValidationFailed({"organization": ["该机构当前不是已入驻状态，不能建立合作"]})
+    partnership = Partnership(school=school, organization=organization, starts_on=starts_on, ends_on=ends_on)
+    validate_and_save(partnership)
+    record_write(actor=actor, event=AuditEventType.CREATE, obj=partnership)
+    return partnership

@@ -71,6 +71,7 @@ school_crud = Crud(
     filters=[Filter("school_type", "办学类型", SchoolType.choices), Filter("nature", "办学性质", SchoolNature.choices)],
     read_roles=ADMINS,
     write_roles=(Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN),
+    self_edit_roles=(Role.SCHOOL_ADMIN,),
     search_placeholder="学校名称、标识码或地址",
 )
 
@@ -105,6 +106,7 @@ organization_crud = Crud(
     filters=[Filter("status", "状态", OrganizationStatus.choices), Filter("kind", "类型", OrganizationKind.choices)],
     read_roles=ADMINS,
     write_roles=(Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN),
+    self_edit_roles=(Role.ORG_ADMIN,),
     search_placeholder="机构名称或信用代码",
 )
 
