@@ -69,3 +69,4 @@ class AuditEventType(models.TextChoices):
     DELETE = "delete", "删除"
     EXPORT = "export", "导出"
     VIEW_SENSITIVE = "view_sensitive", "查看敏感信息"
+    ACCESS = "access", "系统管理员访问"

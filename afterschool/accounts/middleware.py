@@ -73,3 +73,30 @@ class PasswordChangeRequiredMiddleware:
                 )
             return redirect(reverse("accounts:password_change"))
         return self.get_response(request)
+
+
+class SystemAdminAccessAuditMiddleware:
+    """A system admin sees everything, so every request it makes is audited (DESIGN: 'every access')."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        actor = getattr(request, "actor", None)
+        if (
+            actor is not None
+            and getattr(actor, "user", None) is not None
+            and actor.role == "system_admin"
+            and not request.path.startswith(("/static/", "/media/"))
+        ):
+            from .audit import audit_record
+            from .choices import AuditOutcome
+
+            audit_record(
+                actor=actor,
+                event="access",
+                outcome=AuditOutcome.SUCCESS if response.status_code < 400 else AuditOutcome.FAILURE,
+                detail={"method": request.method, "path": request.path[:200], "status": response.status_code},
+            )
+        return response

@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router
 
-from afterschool.core.api import ErrorOut, PageParams, Paged, actor_of, paged
+from afterschool.core.api import ErrorOut, Paged, PageParams, actor_of, paged
 from afterschool.core.errors import ValidationFailed
 
 from . import selectors, services

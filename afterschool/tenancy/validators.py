@@ -28,10 +28,41 @@ SCHOOL_CATEGORY_CODES = {
 
 # Province-level codes of GB/T 2260 (first two digits).
 PROVINCE_CODES = {
-    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37",
-    "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65",
-    "71", "81", "82",
-}  # fmt: skip
+    "11",
+    "12",
+    "13",
+    "14",
+    "15",
+    "21",
+    "22",
+    "23",
+    "31",
+    "32",
+    "33",
+    "34",
+    "35",
+    "36",
+    "37",
+    "41",
+    "42",
+    "43",
+    "44",
+    "45",
+    "46",
+    "50",
+    "51",
+    "52",
+    "53",
+    "54",
+    "61",
+    "62",
+    "63",
+    "64",
+    "65",
+    "71",
+    "81",
+    "82",
+}
 
 _REGION_RE = re.compile(r"^\d{6}$")
 _SCHOOL_RE = re.compile(r"^\d{10}$")
@@ -56,7 +87,9 @@ def validate_region_code(code: str) -> None:
     if not isinstance(code, str) or not _REGION_RE.match(code):
         raise ValidationError("行政区划代码必须是 6 位数字（GB/T 2260）", code="region_code_format")
     if code[:2] not in PROVINCE_CODES:
-        raise ValidationError("行政区划代码的省级代码 %(p)s 不存在", code="region_code_province", params={"p": code[:2]})
+        raise ValidationError(
+            "行政区划代码的省级代码 %(p)s 不存在", code="region_code_province", params={"p": code[:2]}
+        )
 
 
 def validate_school_code(code: str) -> None:
@@ -81,8 +114,6 @@ def validate_credit_code(code: str) -> None:
     if not isinstance(code, str) or len(code) != 18:
         raise ValidationError("统一社会信用代码必须是 18 位", code="credit_code_length")
     if not _CREDIT_RE.match(code):
-        raise ValidationError(
-            "统一社会信用代码含有不允许的字符（不使用 I、O、Z、S、V）", code="credit_code_format"
-        )
+        raise ValidationError("统一社会信用代码含有不允许的字符（不使用 I、O、Z、S、V）", code="credit_code_format")
     if credit_code_check_char(code[:17]) != code[17]:
         raise ValidationError("统一社会信用代码校验位不正确", code="credit_code_check")

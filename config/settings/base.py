@@ -46,6 +46,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "afterschool.accounts.middleware.ActorMiddleware",
     "afterschool.accounts.middleware.PasswordChangeRequiredMiddleware",
+    "afterschool.accounts.middleware.SystemAdminAccessAuditMiddleware",
     # Axes must come last so it sees the final response of a failed login.
     "axes.middleware.AxesMiddleware",
 ]
