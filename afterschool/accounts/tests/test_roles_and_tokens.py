@@ -182,8 +182,7 @@ def test_parent_and_student_see_only_themselves_even_with_a_school_on_their_role
 def test_bureau_sees_the_accounts_and_audit_rows_of_its_schools(world):  # type: ignore[no-untyped-def]
     from afterschool.accounts.selectors import audit_list, user_list
 
-    user, _ = services.user_create(actor=world.actor("bureau_a"), username="newhead", role="school_admin",
-                                   school=world.school_a2)  # fmt: skip
+    services.user_create(actor=world.actor("bureau_a"), username="newhead", role="school_admin", school=world.school_a2)
     bureau = world.actor("bureau_a")
     visible = set(user_list(actor=bureau).values_list("username", flat=True))
     assert {"newhead", "school_a", "teacher_a", "org_a", "bureau_a"} <= visible
