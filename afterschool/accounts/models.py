@@ -188,6 +188,13 @@ class AuditEvent(models.Model):
         raise RuntimeError("审计日志只能追加，不能删除")
 
     @property
+    def role_label(self) -> str:
+        try:
+            return str(Role(self.role).label)
+        except ValueError:
+            return self.role
+
+    @property
     def event_label(self) -> str:
         from .choices import AuditEventType
 

@@ -116,7 +116,11 @@ class Crud:
         context = self._base_context(request)
         context.update(list_context(request, queryset))
         context["rows"] = [
-            {"obj": obj, "cells": [_resolve(obj, acc) for _, acc in self.columns], "url": self.url("detail", obj.pk)}
+            {
+                "obj": obj,
+                "cells": [(label, _resolve(obj, acc)) for label, acc in self.columns],
+                "url": self.url("detail", obj.pk),
+            }
             for obj in context["page"].items
         ]
         context.update({"headers": [label for label, _ in self.columns], "filters": filter_rows, "q": values["q"]})

@@ -192,7 +192,7 @@ def test_bureau_patch_moving_school_to_another_district_is_refused(world: Any, l
     assert School.objects.get(pk=world.school_a2.pk).region_id == world.district_a.pk
 
 
-@pytest.mark.parametrize("field", ["name", "school_type"])
+@pytest.mark.parametrize("field", ["name", "school_type", "nature", "is_active"])
 def test_bureau_patch_with_null_required_field_returns_422(world: Any, login: Any, field: str) -> None:
     response = _patch(login(world.users["bureau_a"]), f"/schools/{world.school_a2.pk}", {field: None})
     body = _assert_error_shape(response, 422, "invalid")
@@ -406,3 +406,34 @@ def test_deleting_organization_in_a_partnership_returns_409(world: Any, login: A
     body = _assert_error_shape(response, 409, "in_use")
     assert "合作关系" in body["message"]
     assert Organization.objects.filter(pk=world.org_a.pk).exists()
+
+
+def test_bureau_creates_organization_with_lower_case_credit_code(world: Any, login: Any) -> None:
+    from afterschool.tenancy.tests.factories import make_credit_code
+
+    code = make_credit_code(5150)
+    response = _post(
+        login(world.users["bureau_a"]),
+        "/organizations",
+        {"credit_code": code.lower(), "name": "接口机构", "region_id": world.district_a.pk},
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["credit_code"] == code
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "validators.validate_credit_code: `\\d{6}` in _CREDIT_RE accepts full-width digits, then "
+        "credit_code_check_char raises ValueError (CREDIT_CODE_CHARSET.index) -> 500 server_error instead of 422"
+    ),
+)
+def test_credit_code_with_full_width_digits_returns_422(world: Any, login: Any) -> None:
+    response = _post(
+        login(world.users["bureau_a"]),
+        "/organizations",
+        {"credit_code": "91１１０１０８MA0000001X", "name": "全角机构", "region_id": world.district_a.pk},
+    )
+    body = _assert_error_shape(response, 422, "invalid")
+    assert "credit_code" in body["detail"]
+
