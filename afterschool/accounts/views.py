@@ -201,7 +201,7 @@ def audit_list_view(request: HttpRequest) -> HttpResponse:
                     e.seq,
                     e.occurred_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
                     e.username,
-                    e.role,
+                    e.role_label,
                     e.client_ip,
                     e.event_label,
                     e.object_repr,
