@@ -26,15 +26,16 @@ def one_writer(n: int) -> float:
 
 
 def many_writers(threads: int, each: int) -> float:
+    """Eight different people writing at once (each person's rows go to that person's chain)."""
     barrier = threading.Barrier(threads)
 
-    def work() -> None:
+    def work(person: int) -> None:
         barrier.wait()
         for i in range(each):
-            audit_record(actor=ACTOR, event="create", detail={"i": i})
+            audit_record(actor=None, event="create", user_id=person, username=f"user{person}", detail={"i": i})
         connections.close_all()
 
-    workers = [threading.Thread(target=work) for _ in range(threads)]
+    workers = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
     start = time.perf_counter()
     for w in workers:
         w.start()

@@ -1,8 +1,10 @@
-"""The append-only audit chain. `audit_record` is the only writer of AuditEvent.
+"""The append-only audit chains. `audit_record` is the only writer of AuditEvent.
 
-row_hash = HMAC-SM3(audit key, prev_hash ‖ canonical JSON of the row). Appends are serialised by
-locking the single AuditChainHead row, so concurrent requests build one unbroken chain; the head also
-remembers the last link, so a row removed from the end is detected too.
+row_hash = HMAC-SM3(audit key, prev_hash ‖ canonical JSON of the row). A row joins one of
+AFTERSCHOOL_AUDIT_CHAINS chains, chosen by who acts, so one person's rows in one transaction stay in one
+chain. Appends to a chain are serialised by locking its AuditChainHead row inside the caller's
+transaction; with several chains, concurrent write transactions of different people do not queue
+behind one lock. The head remembers the chain's last link, so a row removed from the end is detected too.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from afterschool.core.crypto import hmac_sm3
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 
 GENESIS_HASH = "0" * 64
 _HASHED_FIELDS = (
+    "chain",
     "seq",
     "occurred_at",
     "user_id",
@@ -107,9 +110,11 @@ def audit_record(
         fields["user_id"] = user_id
     if client_ip is not None:
         fields["client_ip"] = client_ip
+    chain = chain_for(fields)
     with transaction.atomic():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=1)
+        head = _locked_head(chain)
         row = AuditEvent(
+            chain=chain,
             seq=head.last_seq + 1,
             occurred_at=timezone.now(),
             event=event,
@@ -125,8 +130,30 @@ def audit_record(
         row.username = row.username[:150]
         row.row_hash = compute_row_hash(prev_hash=row.prev_hash, values=_row_values(row))
         row.save(force_insert=True)
-        AuditChainHead.objects.filter(id=1).update(last_seq=row.seq, last_hash=row.row_hash)
+        AuditChainHead.objects.filter(id=chain).update(last_seq=row.seq, last_hash=row.row_hash)
     return row
+
+
+def chain_for(fields: dict[str, Any]) -> int:
+    """The same person (or, unauthenticated, the same name and address) always writes to the same chain."""
+    count = max(1, int(getattr(settings, "AFTERSCHOOL_AUDIT_CHAINS", 1)))
+    if fields.get("user_id") is not None:
+        return int(fields["user_id"]) % count
+    key = f"{fields.get('username', '')}|{fields.get('client_ip', '')}".encode()
+    return int.from_bytes(hmac_sm3(b"audit-chain", key)[:4], "big") % count
+
+
+def _locked_head(chain: int) -> AuditChainHead:
+    head = AuditChainHead.objects.select_for_update().filter(id=chain).first()
+    if head is None:
+        # Heads are created by migration for the configured count; a larger count creates the rest here.
+        try:
+            with transaction.atomic():
+                AuditChainHead.objects.create(id=chain, last_seq=0, last_hash=GENESIS_HASH)
+        except IntegrityError:
+            pass
+        head = AuditChainHead.objects.select_for_update().get(id=chain)
+    return head
 
 
 @dataclass
@@ -140,24 +167,31 @@ class ChainReport:
 
 
 def audit_verify(*, batch_size: int = 2000) -> ChainReport:
-    """Walk the chain in order; report every row whose hash, link or sequence does not hold."""
+    """Walk every chain in order; report each row whose hash, link or sequence does not hold."""
     problems: list[str] = []
-    expected_prev = GENESIS_HASH
-    expected_seq = 1
     checked = 0
-    for row in AuditEvent.objects.order_by("seq").iterator(chunk_size=batch_size):
-        checked += 1
-        if row.seq != expected_seq:
-            problems.append(f"序号 {expected_seq} 至 {row.seq - 1} 的记录缺失")
-        if row.prev_hash != expected_prev:
-            problems.append(f"记录 #{row.seq} 的前序摘要与上一条不符（前面的记录被删除或修改）")
-        if compute_row_hash(prev_hash=row.prev_hash, values=_row_values(row)) != row.row_hash:
-            problems.append(f"记录 #{row.seq} 的内容与摘要不符（已被修改）")
-        expected_prev = row.row_hash
-        expected_seq = row.seq + 1
-    head = AuditChainHead.objects.filter(id=1).first()
-    if head is not None and (head.last_seq != expected_seq - 1 or head.last_hash != expected_prev):
-        problems.append(
-            f"链尾与链头记录不符：链头为 #{head.last_seq}，实际最后一条为 #{expected_seq - 1}（末尾记录被删除）"
-        )
+    heads = {h.id: h for h in AuditChainHead.objects.all()}
+    chains = sorted(set(heads) | set(AuditEvent.objects.values_list("chain", flat=True).distinct()))
+    for chain in chains:
+        expected_prev = GENESIS_HASH
+        expected_seq = 1
+        for row in AuditEvent.objects.filter(chain=chain).order_by("seq").iterator(chunk_size=batch_size):
+            checked += 1
+            label = f"链 {chain} 的记录 #{row.seq}（ID {row.pk}）"
+            if row.seq != expected_seq:
+                problems.append(f"链 {chain} 中序号 {expected_seq} 至 {row.seq - 1} 的记录缺失")
+            if row.prev_hash != expected_prev:
+                problems.append(f"{label}的前序摘要与上一条不符（前面的记录被删除或修改）")
+            if compute_row_hash(prev_hash=row.prev_hash, values=_row_values(row)) != row.row_hash:
+                problems.append(f"{label}的内容与摘要不符（已被修改）")
+            expected_prev = row.row_hash
+            expected_seq = row.seq + 1
+        head = heads.get(chain)
+        if head is None:
+            problems.append(f"链 {chain} 没有链头记录")
+        elif head.last_seq != expected_seq - 1 or head.last_hash != expected_prev:
+            problems.append(
+                f"链 {chain} 的链尾与链头记录不符：链头为 #{head.last_seq}，实际最后一条为 #{expected_seq - 1}"
+                "（末尾记录被删除）"
+            )
     return ChainReport(checked=checked, problems=problems)

@@ -147,7 +147,8 @@ class AuditEvent(models.Model):
     Rows are written only by `audit.audit_record`; they are never updated or deleted.
     """
 
-    seq = models.BigIntegerField(_("序号"), unique=True)
+    chain = models.PositiveSmallIntegerField(_("链"), default=0)
+    seq = models.BigIntegerField(_("链内序号"))
     occurred_at = models.DateTimeField(_("时间"), db_index=True)
     user_id = models.BigIntegerField(_("用户ID"), null=True, blank=True, db_index=True)
     username = models.CharField(_("用户"), max_length=150, blank=True)
@@ -174,10 +175,11 @@ class AuditEvent(models.Model):
     class Meta:
         verbose_name = _("审计日志")
         verbose_name_plural = _("审计日志")
-        ordering = ["-seq"]
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="audit_chain_seq_unique")]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.event} {self.username}"
+        return f"#{self.chain}-{self.seq} {self.event} {self.username}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
@@ -205,9 +207,9 @@ class AuditEvent(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """The single row that serialises appends and remembers the last link of the chain."""
+    """One row per chain: it serialises appends to that chain and remembers the chain's last link."""
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    id = models.PositiveSmallIntegerField(primary_key=True)
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
 
@@ -216,7 +218,7 @@ class AuditChainHead(models.Model):
         verbose_name_plural = _("审计链头")
 
     def __str__(self) -> str:
-        return f"#{self.last_seq}"
+        return f"链 {self.id} #{self.last_seq}"
 
 
 class ApiToken(TimeStampedModel):

@@ -44,6 +44,8 @@ class TokenIssuedOut(TokenOut):
 
 
 class AuditEventOut(Schema):
+    id: int
+    chain: int
     seq: int
     occurred_at: dt.datetime
     username: str

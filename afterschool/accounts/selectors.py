@@ -74,7 +74,7 @@ def audit_list(*, actor: Actor, filters: dict[str, Any] | None = None) -> QueryS
         qs = qs.filter(occurred_at__date__gte=filters["date_from"])
     if filters.get("date_to"):
         qs = qs.filter(occurred_at__date__lte=filters["date_to"])
-    return qs.order_by("-seq")
+    return qs.order_by("-id")
 
 
 def token_list(*, actor: Actor) -> QuerySet[ApiToken]:

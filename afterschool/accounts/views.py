@@ -198,7 +198,7 @@ def audit_list_view(request: HttpRequest) -> HttpResponse:
         if request.GET.get("export") == "xlsx":
             rows = (
                 (
-                    e.seq,
+                    e.pk,
                     e.occurred_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
                     e.username,
                     e.role_label,

@@ -185,6 +185,8 @@ AFTERSCHOOL_SM4_KEYS = {
 }
 AFTERSCHOOL_SM4_ACTIVE_KEY = os.environ.get("AFTERSCHOOL_SM4_ACTIVE_KEY", "dev1")
 AFTERSCHOOL_INDEX_KEY = os.environ.get("AFTERSCHOOL_INDEX_KEY", "00112233445566778899aabbccddeeff")
+# Independent audit chains: write transactions of different people do not wait on one chain's lock.
+AFTERSCHOOL_AUDIT_CHAINS = int(os.environ.get("AFTERSCHOOL_AUDIT_CHAINS", "16"))
 AFTERSCHOOL_AUDIT_KEY = os.environ.get("AFTERSCHOOL_AUDIT_KEY", "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf")
 
 # API tokens

@@ -132,4 +132,36 @@ def test_concurrent_appends_build_one_unbroken_chain():  # type: ignore[no-untyp
     report = audit_verify()
     assert report.ok, report.problems
     assert report.checked == 80
-    assert AuditChainHead.objects.get(id=1).last_seq == 80
+    assert sum(h.last_seq for h in AuditChainHead.objects.all()) == 80
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_different_people_write_to_different_chains_without_waiting_on_each_other():  # type: ignore[no-untyped-def]
+    """A transaction holding one chain's lock does not block another person's audited write."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs real concurrent connections (PostgreSQL)")
+    from django.db import transaction
+
+    from afterschool.accounts.audit import chain_for
+
+    a = {"user_id": 1, "username": "a", "client_ip": ""}
+    b = next(
+        {"user_id": n, "username": "b", "client_ip": ""}
+        for n in range(2, 100)
+        if chain_for({"user_id": n}) != chain_for(a)
+    )
+    done = threading.Event()
+
+    def other() -> None:
+        audit_record(actor=None, event="create", user_id=b["user_id"], username="b")
+        done.set()
+        connections.close_all()
+
+    with transaction.atomic():
+        audit_record(actor=None, event="create", user_id=a["user_id"], username="a")
+        thread = threading.Thread(target=other)
+        thread.start()
+        assert done.wait(10), "the other person's write waited for this transaction"
+    thread.join()
+    assert audit_verify().ok
