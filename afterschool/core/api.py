@@ -84,7 +84,23 @@ class BearerTokenAuth(HttpBearer):
 
 
 class SessionActorAuth(SessionAuth):
-    """The browser: the logged-in session with its active role (CSRF checked on writes)."""
+    """The browser: the logged-in session with its active role (CSRF checked on writes).
+
+    CSRF guards a session that would authenticate the request; without a logged-in session there is nothing to
+    guard, and the caller (an API client with no or a bad token) gets the 401, not a CSRF 403.
+    """
+
+    def __call__(self, request: HttpRequest) -> Any:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        try:
+            return super().__call__(request)
+        except HttpError as exc:
+            if exc.status_code == 403:
+                message = "页面已过期或请求来源不可信（CSRF 校验失败），请刷新后重试"
+                raise AppError("csrf_failed", message, status=403) from None
+            raise
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = super().authenticate(request, key)

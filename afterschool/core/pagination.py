@@ -48,7 +48,8 @@ def paginate(queryset: QuerySet[Any], *, page: Any = 1, page_size: Any = DEFAULT
     except PageNotAnInteger:
         page_obj = paginator.page(1)
     except EmptyPage:
-        page_obj = paginator.page(paginator.num_pages)
+        past_the_end = str(page).lstrip("-").isdigit() and int(page) > 1
+        page_obj = paginator.page(paginator.num_pages if past_the_end else 1)
     return PageResult(
         items=list(page_obj.object_list),
         count=paginator.count,

@@ -55,26 +55,27 @@ def _require_region_in_scope(actor: Actor, region: Region | None) -> None:
 
 
 def _check_region(region: Region) -> None:
+    """The level follows from the code; a city hangs under its province, a district under its city (or, in
+    a 直辖市 or for a 省直辖县, directly under its province)."""
     parent = region.parent
-    errors: dict[str, list[str]] = {}
-    level = region_level_of(region.code) if len(region.code) == 6 and region.code.isdigit() else None
-    if level is not None:
-        region.level = level
-        expected_parent_prefix = {"city": region.code[:2], "district": region.code[:4]}.get(level)
-        if level == "province" and parent is not None:
-            errors["parent"] = ["省级区域没有上级区域"]
-        elif level != "province":
-            if parent is None:
-                errors["parent"] = ["请选择上级区域"]
-            elif (
-                expected_parent_prefix
-                and not parent.code.startswith(expected_parent_prefix)
-                # A district's parent may be its province directly (直辖市/省直辖县).
-                and not (level == "district" and parent.code[:2] == region.code[:2])
-            ):
-                errors["parent"] = [f"上级区域 {parent.code} 与代码 {region.code} 不对应"]
-    if errors:
-        raise ValidationFailed(errors)
+    code = region.code
+    if not (isinstance(code, str) and len(code) == 6 and code.isascii() and code.isdigit()):
+        return  # the field validator reports the code itself
+    level = region_level_of(code)
+    region.level = level
+    allowed_parents = {
+        "province": set(),
+        "city": {code[:2] + "0000"},
+        "district": {code[:4] + "00", code[:2] + "0000"},
+    }[level]
+    if level == "province" and parent is not None:
+        raise ValidationFailed({"parent": ["省级区域没有上级区域"]})
+    if level != "province":
+        if parent is None:
+            raise ValidationFailed({"parent": ["请选择上级区域"]})
+        if parent.code not in allowed_parents:
+            expected = " 或 ".join(sorted(allowed_parents))
+            raise ValidationFailed({"parent": [f"上级区域 {parent.code} 与代码 {code} 不对应，应为 {expected}"]})
 
 
 @transaction.atomic

@@ -64,12 +64,13 @@ PROVINCE_CODES = {
     "82",
 }
 
-_REGION_RE = re.compile(r"^\d{6}$")
-_SCHOOL_RE = re.compile(r"^\d{10}$")
+# [0-9], not \d: full-width and other Unicode digits are not code digits.
+_REGION_RE = re.compile(r"[0-9]{6}")
+_SCHOOL_RE = re.compile(r"[0-9]{10}")
 
 CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_CREDIT_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+_CREDIT_RE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}")
 
 
 def region_level_of(code: str) -> str:
@@ -84,7 +85,7 @@ def region_level_of(code: str) -> str:
 
 
 def validate_region_code(code: str) -> None:
-    if not isinstance(code, str) or not _REGION_RE.match(code):
+    if not isinstance(code, str) or not _REGION_RE.fullmatch(code):
         raise ValidationError("行政区划代码必须是 6 位数字（GB/T 2260）", code="region_code_format")
     if code[:2] not in PROVINCE_CODES:
         raise ValidationError(
@@ -93,7 +94,7 @@ def validate_region_code(code: str) -> None:
 
 
 def validate_school_code(code: str) -> None:
-    if not isinstance(code, str) or not _SCHOOL_RE.match(code):
+    if not isinstance(code, str) or not _SCHOOL_RE.fullmatch(code):
         raise ValidationError("学校标识码必须是 10 位数字", code="school_code_format")
     if code[:2] not in SCHOOL_CATEGORY_CODES:
         raise ValidationError(
@@ -113,7 +114,7 @@ def credit_code_check_char(first17: str) -> str:
 def validate_credit_code(code: str) -> None:
     if not isinstance(code, str) or len(code) != 18:
         raise ValidationError("统一社会信用代码必须是 18 位", code="credit_code_length")
-    if not _CREDIT_RE.match(code):
+    if not _CREDIT_RE.fullmatch(code):
         raise ValidationError("统一社会信用代码含有不允许的字符（不使用 I、O、Z、S、V）", code="credit_code_format")
     if credit_code_check_char(code[:17]) != code[17]:
         raise ValidationError("统一社会信用代码校验位不正确", code="credit_code_check")

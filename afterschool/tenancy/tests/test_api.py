@@ -421,13 +421,6 @@ def test_bureau_creates_organization_with_lower_case_credit_code(world: Any, log
     assert response.json()["credit_code"] == code
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "validators.validate_credit_code: `\\d{6}` in _CREDIT_RE accepts full-width digits, then "
-        "credit_code_check_char raises ValueError (CREDIT_CODE_CHARSET.index) -> 500 server_error instead of 422"
-    ),
-)
 def test_credit_code_with_full_width_digits_returns_422(world: Any, login: Any) -> None:
     response = _post(
         login(world.users["bureau_a"]),
@@ -436,4 +429,3 @@ def test_credit_code_with_full_width_digits_returns_422(world: Any, login: Any) 
     )
     body = _assert_error_shape(response, 422, "invalid")
     assert "credit_code" in body["detail"]
-

@@ -190,10 +190,17 @@ def test_school_admin_cannot_edit_another_school(world: Any) -> None:
     assert School.objects.get(pk=world.school_a2.pk).address != "x"
 
 
-@pytest.mark.parametrize("key", ["teacher_a", "org_a", "student"])
+@pytest.mark.parametrize("key", ["teacher_a", "org_a"])
 def test_other_roles_cannot_edit_a_school_they_can_see(world: Any, key: str) -> None:
-    # teacher_a/student belong to school_a; org_a is a partner of school_a.
+    # teacher_a belongs to school_a; org_a is a partner of school_a.
     with pytest.raises(PermissionDenied):
+        services.school_update(actor=world.actor(key), school=world.school_a, data={"address": "x"})
+    assert School.objects.get(pk=world.school_a.pk).address != "x"
+
+
+@pytest.mark.parametrize("key", ["student", "parent", "orgteacher_a"])
+def test_self_scoped_and_org_teacher_roles_cannot_edit_a_school(world: Any, key: str) -> None:
+    with pytest.raises((PermissionDenied, NotFound)):
         services.school_update(actor=world.actor(key), school=world.school_a, data={"address": "x"})
     assert School.objects.get(pk=world.school_a.pk).address != "x"
 
@@ -474,13 +481,6 @@ def test_district_whose_parent_is_in_another_province_is_rejected(world: Any) ->
     assert not Region.objects.filter(code="120101").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "services._check_region accepts a district under ANY region of the same province (parent.code[:2] == "
-        "code[:2]); the 直辖市 exception should only allow the province itself, so 130102 under city 130200 passes"
-    ),
-)
 def test_district_whose_parent_is_another_city_of_the_same_province_is_rejected(world: Any) -> None:
     actor = world.actor("system")
     province = services.region_create(actor=actor, data={"code": "130000", "name": "河北省"})

@@ -36,11 +36,6 @@ KNOWN_SCHOOL_CATEGORIES = {"11", "21", "22", *(f"{n}" for n in range(31, 38)), "
 GB32100_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 GB32100_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
-UNICODE_DIGITS_REASON = (
-    r"validators.py uses `\d` on str patterns (and `$`), which also matches non-ASCII decimal digits "
-    "such as full-width ０-９ or Arabic-Indic ٠-٩ (and a trailing newline); they should be rejected"
-)
-
 
 def gb32100_check_char(first17: str) -> str:
     """Computed by hand here, not with the production helper."""
@@ -115,15 +110,9 @@ def test_region_level_is_derived_from_the_code(code: str, level: str) -> None:
 @pytest.mark.parametrize(
     "code",
     [
-        pytest.param(
-            "11٠١٠٨", id="arabic-indic-digits", marks=pytest.mark.xfail(strict=True, reason=UNICODE_DIGITS_REASON)
-        ),
-        pytest.param(
-            "11０１０８", id="full-width-digits", marks=pytest.mark.xfail(strict=True, reason=UNICODE_DIGITS_REASON)
-        ),
-        pytest.param(
-            "110108\n", id="trailing-newline", marks=pytest.mark.xfail(strict=True, reason=UNICODE_DIGITS_REASON)
-        ),
+        pytest.param("11٠١٠٨", id="arabic-indic-digits"),
+        pytest.param("11０１０８", id="full-width-digits"),
+        pytest.param("110108\n", id="trailing-newline"),
     ],
 )
 def test_region_code_with_non_ascii_digits_is_rejected(code: str) -> None:
@@ -186,17 +175,12 @@ def test_school_code_with_province_99_is_rejected_with_chinese_message() -> None
 @pytest.mark.parametrize(
     "code",
     [
-        pytest.param(
-            "2111٠٠٠٠٠١", id="arabic-indic-digits", marks=pytest.mark.xfail(strict=True, reason=UNICODE_DIGITS_REASON)
-        ),
+        pytest.param("2111٠٠٠٠٠١", id="arabic-indic-digits"),
         pytest.param(
             "2111０８０００１",
             id="full-width-digits",
-            marks=pytest.mark.xfail(strict=True, reason=UNICODE_DIGITS_REASON),
         ),
-        pytest.param(
-            "2111080001\n", id="trailing-newline", marks=pytest.mark.xfail(strict=True, reason=UNICODE_DIGITS_REASON)
-        ),
+        pytest.param("2111080001\n", id="trailing-newline"),
     ],
 )
 def test_school_code_with_non_ascii_digits_is_rejected(code: str) -> None:
@@ -275,13 +259,6 @@ def test_credit_code_error_messages_are_chinese() -> None:
         assert "统一社会信用代码" in exc_info.value.messages[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "validators.py _CREDIT_RE uses `\\d{6}` which matches non-ASCII digits; credit_code_check_char then calls "
-        "CREDIT_CODE_CHARSET.index() on them and raises ValueError instead of ValidationError (500 on form/API)"
-    ),
-)
 def test_credit_code_with_full_width_digits_is_rejected_with_validation_error() -> None:
     with pytest.raises(ValidationError):
         validate_credit_code("91１１０１０８MA0000001X")
