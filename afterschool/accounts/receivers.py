@@ -50,6 +50,10 @@ def _on_login_failed(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
     identifier = str(credentials.get("username") or "")[:150]
+    if request is not None:
+        from .services import address_failure_record
+
+        address_failure_record(ip_address=_ip(request))
     audit_record(
         actor=None,
         event=AuditEventType.LOGIN_FAILED,

@@ -4,6 +4,8 @@ import datetime as dt
 
 from ninja import Field, Schema
 
+from afterschool.core.api import Text
+
 
 class MembershipOut(Schema):
     id: int
@@ -25,7 +27,7 @@ class MeOut(Schema):
 
 
 class TokenIn(Schema):
-    name: str = Field(..., min_length=1, max_length=64)
+    name: Text = Field(..., min_length=1, max_length=64)
     days: int = Field(90, ge=1, le=366)
 
 
@@ -60,8 +62,8 @@ class AuditEventOut(Schema):
 
 
 class AuditFilters(Schema):
-    q: str | None = Field(None, max_length=64)
-    event: str | None = Field(None, max_length=48)
-    outcome: str | None = Field(None, max_length=16)
+    q: Text | None = Field(None, max_length=64)
+    event: Text | None = Field(None, max_length=48)
+    outcome: Text | None = Field(None, max_length=16)
     date_from: dt.date | None = None
     date_to: dt.date | None = None

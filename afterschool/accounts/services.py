@@ -248,31 +248,53 @@ def user_unlock(*, actor: Actor, user: User) -> int:
     return count
 
 
-def lockout_remaining(*, username: str, ip_address: str | None) -> dt.timedelta:
-    """How long until a locked account or address may try again (zero if neither is locked).
-
-    Failures are recorded per (account, address) pair; the account is locked when its failures from all
-    addresses reach the limit, and so is an address for its failures against all accounts.
-    """
+def lockout_remaining(*, username: str) -> dt.timedelta:
+    """How long until a locked account may try again (zero if it is not locked)."""
     from axes.models import AccessAttempt
-    from django.db.models import Q
 
-    cond = Q(username=username)
-    if ip_address:
-        cond |= Q(ip_address=ip_address)
-    attempts = list(AccessAttempt.objects.filter(cond))
-    groups = [[a for a in attempts if a.username == username]]
-    if ip_address:
-        groups.append([a for a in attempts if a.ip_address == ip_address])
-    latest = None
-    for group in groups:
-        if sum(a.failures_since_start for a in group) >= settings.AXES_FAILURE_LIMIT:
-            group_latest = max(a.attempt_time for a in group)
-            latest = group_latest if latest is None or group_latest > latest else latest
-    if latest is None:
+    attempts = list(AccessAttempt.objects.filter(username=username))
+    if sum(a.failures_since_start for a in attempts) < settings.AXES_FAILURE_LIMIT:
         return dt.timedelta(0)
-    remaining = latest + settings.AXES_COOLOFF_TIME - timezone.now()
-    return max(remaining, dt.timedelta(0))
+    latest = max(a.attempt_time for a in attempts)
+    return max(latest + settings.AXES_COOLOFF_TIME - timezone.now(), dt.timedelta(0))
+
+
+def _address_keys(ip_address: str) -> tuple[str, str]:
+    return f"login:address-failures:{ip_address}", f"login:address-blocked:{ip_address}"
+
+
+def address_failure_record(*, ip_address: str) -> None:
+    """Count a failed login from an address; at the limit the address is blocked for a while.
+
+    Counters live in the shared cache (Redis in production) so every app process sees them.
+    """
+    if not ip_address:
+        return
+    from django.core.cache import cache
+
+    window = int(settings.AFTERSCHOOL_LOGIN_ADDRESS_BLOCK.total_seconds())
+    count_key, blocked_key = _address_keys(ip_address)
+    cache.add(count_key, 0, timeout=window)
+    try:
+        failures = cache.incr(count_key)
+    except ValueError:  # expired between add and incr
+        cache.set(count_key, 1, timeout=window)
+        failures = 1
+    if failures >= settings.AFTERSCHOOL_LOGIN_ADDRESS_FAILURE_LIMIT:
+        until = timezone.now() + settings.AFTERSCHOOL_LOGIN_ADDRESS_BLOCK
+        cache.set(blocked_key, until.timestamp(), timeout=window)
+        cache.delete(count_key)
+
+
+def address_block_remaining(*, ip_address: str) -> dt.timedelta:
+    if not ip_address:
+        return dt.timedelta(0)
+    from django.core.cache import cache
+
+    until = cache.get(_address_keys(ip_address)[1])
+    if until is None:
+        return dt.timedelta(0)
+    return max(dt.timedelta(seconds=until - timezone.now().timestamp()), dt.timedelta(0))
 
 
 ACTIVE_MEMBERSHIP_SESSION_KEY = "active_membership_id"

@@ -41,20 +41,33 @@ class PlatformLoginView(LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        remaining = services.address_block_remaining(ip_address=client_ip(request))
+        if remaining:
+            message = f"此网络地址登录失败次数过多，已暂时限制登录。请在 {_minutes(remaining)} 分钟后再试。"
+            return _locked_page(request, message, remaining)
+        return super().post(request, *args, **kwargs)
 
-def lockout_response(request: HttpRequest, original_response: Any = None, credentials: Any = None) -> HttpResponse:
-    """Shown instead of the login page while the account or the client address is locked."""
-    username = services.login_identity_for_lockout(request, credentials)
-    remaining = services.lockout_remaining(username=username, ip_address=client_ip(request))
-    minutes = max(1, math.ceil(remaining.total_seconds() / 60))
-    form = LoginForm(request)
-    message = f"登录失败次数过多，账号已锁定。请在 {minutes} 分钟后再试，或联系管理员解锁。"
+
+def _minutes(remaining: Any) -> int:
+    return max(1, math.ceil(remaining.total_seconds() / 60))
+
+
+def _locked_page(request: HttpRequest, message: str, remaining: Any) -> HttpResponse:
     return render(
         request,
         "accounts/login.html",
-        {"form": form, "lockout_message": message, "lockout_minutes": minutes},
+        {"form": LoginForm(request), "lockout_message": message, "lockout_minutes": _minutes(remaining)},
         status=429,
     )
+
+
+def lockout_response(request: HttpRequest, original_response: Any = None, credentials: Any = None) -> HttpResponse:
+    """Shown instead of the login page while the account is locked; says for how long."""
+    username = services.login_identity_for_lockout(request, credentials)
+    remaining = services.lockout_remaining(username=username)
+    message = f"登录失败次数过多，账号已锁定。请在 {_minutes(remaining)} 分钟后再试，或联系管理员解锁。"
+    return _locked_page(request, message, remaining)
 
 
 @require_POST

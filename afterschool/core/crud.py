@@ -91,6 +91,7 @@ class Crud:
             "can_create": can_write and self.create_service is not None,
             "can_write": can_write,
             "can_edit": can_edit,
+            "can_delete": can_write and self.delete_service is not None,
         }
 
     # --- views ---------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from decimal import Decimal
 
 from ninja import Field, Schema
 
+from afterschool.core.api import Text
+
 from .choices import OrganizationKind, OrganizationStatus, RegionLevel, SchoolNature, SchoolType
 
 
@@ -35,35 +37,35 @@ class SchoolOut(Schema):
 
 
 class SchoolFilters(Schema):
-    q: str | None = Field(None, max_length=64, description="名称、标识码前缀或地址")
+    q: Text | None = Field(None, max_length=64, description="名称、标识码前缀或地址")
     school_type: SchoolType | None = None
     nature: SchoolNature | None = None
     region: int | None = Field(None, ge=1, le=2**62)
 
 
 class SchoolIn(Schema):
-    code: str = Field(..., min_length=1, max_length=10)
-    name: str = Field(..., min_length=1, max_length=128)
+    code: Text = Field(..., min_length=1, max_length=10)
+    name: Text = Field(..., min_length=1, max_length=128)
     region_id: int = Field(..., ge=1, le=2**62)
     school_type: SchoolType
     nature: SchoolNature = SchoolNature.PUBLIC
-    address: str = Field("", max_length=255)
+    address: Text = Field("", max_length=255)
     longitude: Decimal | None = Field(None, ge=-180, le=180, max_digits=9, decimal_places=6)
     latitude: Decimal | None = Field(None, ge=-90, le=90, max_digits=9, decimal_places=6)
-    contact_phone: str = Field("", max_length=32)
+    contact_phone: Text = Field("", max_length=32)
     is_active: bool = True
 
 
 class SchoolPatch(Schema):
-    code: str | None = Field(None, min_length=1, max_length=10)
-    name: str | None = Field(None, min_length=1, max_length=128)
+    code: Text | None = Field(None, min_length=1, max_length=10)
+    name: Text | None = Field(None, min_length=1, max_length=128)
     region_id: int | None = Field(None, ge=1, le=2**62)
     school_type: SchoolType | None = None
     nature: SchoolNature | None = None
-    address: str | None = Field(None, max_length=255)
+    address: Text | None = Field(None, max_length=255)
     longitude: Decimal | None = Field(None, ge=-180, le=180, max_digits=9, decimal_places=6)
     latitude: Decimal | None = Field(None, ge=-90, le=90, max_digits=9, decimal_places=6)
-    contact_phone: str | None = Field(None, max_length=32)
+    contact_phone: Text | None = Field(None, max_length=32)
     is_active: bool | None = None
 
 
@@ -80,29 +82,29 @@ class OrganizationOut(Schema):
 
 
 class OrganizationFilters(Schema):
-    q: str | None = Field(None, max_length=64, description="名称或信用代码前缀")
+    q: Text | None = Field(None, max_length=64, description="名称或信用代码前缀")
     status: OrganizationStatus | None = None
     kind: OrganizationKind | None = None
 
 
 class OrganizationIn(Schema):
-    credit_code: str = Field(..., min_length=1, max_length=18)
-    name: str = Field(..., min_length=1, max_length=128)
+    credit_code: Text = Field(..., min_length=1, max_length=18)
+    name: Text = Field(..., min_length=1, max_length=128)
     kind: OrganizationKind = OrganizationKind.OTHER
     region_id: int = Field(..., ge=1, le=2**62)
-    contact_name: str = Field("", max_length=64)
-    contact_phone: str = Field("", max_length=32)
-    address: str = Field("", max_length=255)
+    contact_name: Text = Field("", max_length=64)
+    contact_phone: Text = Field("", max_length=32)
+    address: Text = Field("", max_length=255)
 
 
 class OrganizationPatch(Schema):
-    credit_code: str | None = Field(None, min_length=1, max_length=18)
-    name: str | None = Field(None, min_length=1, max_length=128)
+    credit_code: Text | None = Field(None, min_length=1, max_length=18)
+    name: Text | None = Field(None, min_length=1, max_length=128)
     kind: OrganizationKind | None = None
     region_id: int | None = Field(None, ge=1, le=2**62)
-    contact_name: str | None = Field(None, max_length=64)
-    contact_phone: str | None = Field(None, max_length=32)
-    address: str | None = Field(None, max_length=255)
+    contact_name: Text | None = Field(None, max_length=64)
+    contact_phone: Text | None = Field(None, max_length=32)
+    address: Text | None = Field(None, max_length=255)
 
 
 class OrganizationStatusIn(Schema):

@@ -122,10 +122,13 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_FAILURE_VIEW = "afterschool.core.views.csrf_failure"
 
-# Login lockout (GB/T 22239 level 3): 5 failures lock the account, and separately the client address, for 30 min.
+# Login lockout (GB/T 22239 level 3): 5 failures lock the account for 30 minutes (django-axes). The client
+# address is throttled separately and more loosely, since a whole school or a carrier NAT may share one address.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=30)
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AFTERSCHOOL_LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("AFTERSCHOOL_LOGIN_ADDRESS_FAILURE_LIMIT", "30"))
+AFTERSCHOOL_LOGIN_ADDRESS_BLOCK = timedelta(minutes=30)
 AXES_USERNAME_CALLABLE = "afterschool.accounts.services.login_identity_for_lockout"
 AXES_LOCKOUT_CALLABLE = "afterschool.accounts.views.lockout_response"
 AXES_RESET_ON_SUCCESS = True
