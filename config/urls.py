@@ -3,9 +3,6 @@ from django.urls import include, path
 
 from config.api import api
 
-admin.site.site_header = "课后服务平台 · 系统管理"
-admin.site.site_title = "课后服务平台"
-
 urlpatterns = [
     path("", include("afterschool.core.urls")),
     path("accounts/", include("afterschool.accounts.urls")),

@@ -53,7 +53,14 @@ class ActorMiddleware:
 class PasswordChangeRequiredMiddleware:
     """An account created by an admin or an import can do nothing before it sets its own password."""
 
-    ALLOWED_PREFIXES = ("/accounts/password/", "/accounts/logout/", "/static/", "/api/v1/docs", "/api/v1/openapi.json")
+    ALLOWED_PREFIXES = (
+        "/accounts/password/",
+        "/accounts/logout/",
+        "/static/",
+        "/healthz",
+        "/api/v1/docs",
+        "/api/v1/openapi.json",
+    )
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

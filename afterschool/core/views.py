@@ -54,6 +54,16 @@ def list_context(request: HttpRequest, queryset: Any) -> dict[str, Any]:
     return {"page": page, "query_string": query.urlencode()}
 
 
+def healthz(request: HttpRequest) -> HttpResponse:
+    """For the load balancer: 200 when the database and cache answer, 503 otherwise. No data, no login."""
+    from django.http import JsonResponse
+
+    from afterschool.core.selectors import health_status
+
+    status = health_status()
+    return JsonResponse(status, status=200 if status["status"] == "ok" else 503)
+
+
 def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "errors/400.html", status=400)
 

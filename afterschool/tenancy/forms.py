@@ -5,27 +5,13 @@ from typing import Any
 from django import forms
 
 from afterschool.accounts.choices import Role
+from afterschool.core.forms import ActorModelForm
 from afterschool.tenancy.actor import Actor
 
 from . import selectors
 from .choices import OrganizationStatus
 from .models import Organization, Region, School
 from .services import ORGANIZATION_SELF_FIELDS, SCHOOL_SELF_FIELDS
-
-
-class ActorModelForm(forms.ModelForm):  # type: ignore[type-arg]
-    """A ModelForm that knows the actor: it offers only choices inside the actor's scope."""
-
-    self_fields: set[str] | None = None
-    self_role: str | None = None
-
-    def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.actor = actor
-        if self.self_role and actor.has_role(self.self_role) and self.self_fields is not None:
-            for name in list(self.fields):
-                if name not in self.self_fields:
-                    del self.fields[name]
 
 
 class RegionForm(ActorModelForm):

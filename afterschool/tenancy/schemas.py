@@ -18,7 +18,7 @@ class RegionOut(Schema):
 
 
 class RegionFilters(Schema):
-    q: str | None = Field(None, max_length=64, description="名称或代码前缀")
+    q: Text | None = Field(None, max_length=64, description="名称或代码前缀")
     level: RegionLevel | None = None
 
 
@@ -109,4 +109,4 @@ class OrganizationPatch(Schema):
 
 class OrganizationStatusIn(Schema):
     status: OrganizationStatus
-    reason: str = Field("", max_length=200)
+    reason: Text = Field("", max_length=200)

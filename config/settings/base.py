@@ -16,7 +16,7 @@ DEBUG = False
 ALLOWED_HOSTS: list[str] = ["127.0.0.1", "localhost", "testserver"]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "afterschool.core.apps.PlatformAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -135,3 +135,32 @@ def test_production_settings_harden_cookies_and_transport():  # type: ignore[no-
     missing = {k: v for k, v in env.items() if k != "AFTERSCHOOL_AUDIT_KEY"}
     failed = subprocess.run([sys.executable, "-c", code], env=missing, capture_output=True, text=True)
     assert failed.returncode != 0 and "AFTERSCHOOL_AUDIT_KEY" in failed.stderr
+
+
+def test_django_admin_is_for_system_admins_in_that_role(world, login):  # type: ignore[no-untyped-def]
+    from afterschool.accounts.models import RoleMembership
+
+    sys_user = world.users["system"]
+    type(sys_user).objects.filter(pk=sys_user.pk).update(is_staff=True, is_superuser=True)
+    sys_user.refresh_from_db()
+    client = login(sys_user)
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/tenancy/school/").status_code == 200
+    # The same person acting in another role does not get the admin.
+    other = RoleMembership.objects.create(user=sys_user, role="parent")
+    client.post("/accounts/role/switch/", {"membership": other.pk})
+    assert client.get("/admin/", follow=True).status_code == 403
+    # Staff flags alone are not enough.
+    school_admin = world.users["school_a"]
+    type(school_admin).objects.filter(pk=school_admin.pk).update(is_staff=True, is_superuser=True)
+    school_admin.refresh_from_db()
+    response = login(school_admin).get("/admin/", follow=True)
+    assert response.status_code == 403 and "没有权限" in response.content.decode()
+    assert Client().get("/admin/login/").url.startswith("/accounts/login/")
+
+
+def test_health_endpoint_reports_database_and_cache(db):  # type: ignore[no-untyped-def]
+    response = Client().get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok" and body["checks"]["migrations"] == "applied"
