@@ -213,3 +213,11 @@ LOGGING = {
 # RoleMembership's unique (user, role, scope) relies on NULLS NOT DISTINCT, which PostgreSQL enforces; on
 # SQLite the membership services' get_or_create keeps it.
 SILENCED_SYSTEM_CHECKS = ["models.W047"]
+
+CELERY_BEAT_SCHEDULE = {
+    "audit-verify-daily": {
+        "task": "accounts.audit_verify_daily",
+        "schedule": 24 * 60 * 60,
+        "options": {"expires": 6 * 60 * 60},
+    },
+}

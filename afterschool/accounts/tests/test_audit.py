@@ -165,3 +165,14 @@ def test_different_people_write_to_different_chains_without_waiting_on_each_othe
         assert done.wait(10), "the other person's write waited for this transaction"
     thread.join()
     assert audit_verify().ok
+
+
+def test_nightly_task_reports_a_broken_chain(db, caplog):  # type: ignore[no-untyped-def]
+    from afterschool.accounts.tasks import audit_verify_daily
+
+    _chain(3)
+    assert audit_verify_daily.delay().get() == {"checked": 3, "ok": True, "problems": []}
+    _raw("UPDATE accounts_auditevent SET event = 'delete' WHERE seq = 2")
+    result = audit_verify_daily.delay().get()
+    assert result["ok"] is False and result["problems"]
+    assert "审计日志校验失败" in caplog.text
