@@ -11,18 +11,17 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.operation import PathView
 from ninja.security import HttpBearer, SessionAuth
-from pydantic import StringConstraints
+from pydantic import StringConstraints, ValidationInfo, field_validator
 
 from afterschool.core.errors import AppError
 from afterschool.core.pagination import MAX_PAGE_SIZE, paginate
@@ -41,6 +40,20 @@ class ErrorOut(Schema):
     code: str
     message: str
     detail: Any = None
+
+
+class PatchSchema(Schema):
+    """A partial update: a field may be left out, but one that is sent may be null only if listed in `nullable`."""
+
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _refuse_null(cls, value: Any, info: ValidationInfo) -> Any:
+        # Runs only for fields that were sent; a left-out field keeps its None default.
+        if value is None and info.field_name not in cls.nullable:
+            raise ValueError("不能为 null（不修改此字段时请不要传它）")
+        return value
 
 
 class PageParams(Schema):
@@ -119,43 +132,7 @@ def error_response(
     return api.create_response(request, {"code": code, "message": message, "detail": detail}, status=status)
 
 
-class JsonPathView(PathView):
-    """ninja's per-path dispatcher, but an unsupported method gets a 405 in the error shape (ninja's is plain text)."""
-
-    def _not_allowed(self) -> HttpResponse:
-        allowed = sorted({method for op in self.operations for method in op.methods})
-        response = JsonResponse(
-            {"code": "method_not_allowed", "message": "不支持该请求方法", "detail": {"allowed": allowed}}, status=405
-        )
-        response["Allow"] = ", ".join(allowed)
-        return response
-
-    def clone(self) -> PathView:
-        cloned = super().clone()
-        cloned.__class__ = JsonPathView
-        return cloned
-
-
-def _json_method_not_allowed(api: NinjaAPI) -> None:
-    """Make every path of `api` (routers added later included) dispatch through JsonPathView.
-
-    The routers are bound to the api only when its URLs are built, so hook that step.
-    """
-    build_urls = api._get_urls
-
-    def _get_urls() -> Any:
-        for bound_router in api._get_bound_routers():
-            for view in bound_router.path_operations.values():
-                if type(view) is PathView:
-                    view.__class__ = JsonPathView
-        return build_urls()
-
-    api._get_urls = _get_urls  # type: ignore[method-assign]
-
-
 def install_error_handlers(api: NinjaAPI) -> None:
-    _json_method_not_allowed(api)
-
     @api.exception_handler(AppError)
     def _app_error(request: HttpRequest, exc: AppError) -> HttpResponse:
         if exc.status == 403:
@@ -195,7 +172,14 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        return error_response(api, request, status=exc.status_code, code="http_error", message=str(exc.message))
+        text = str(exc.message)
+        if exc.status_code == 403 and "CSRF" in text:
+            code, message = "csrf_failed", "CSRF 校验失败：浏览器会话的写请求须带 X-CSRFToken 头，请刷新页面后重试"
+        elif exc.status_code == 400:
+            code, message = "bad_request", "请求体不是合法的 JSON"
+        else:
+            code, message = "http_error", text
+        return error_response(api, request, status=exc.status_code, code=code, message=message)
 
     @api.exception_handler(Exception)
     def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Query, Router
 
 from afterschool.core.api import ErrorOut, Paged, PageParams, actor_of, paged
-from afterschool.core.errors import ValidationFailed
+from afterschool.core.errors import NotFound, ValidationFailed
 
 from . import selectors, services
 from .models import Region
@@ -36,7 +36,7 @@ def _region(actor: Any, region_id: int | None) -> Region | None:
         return None
     try:
         return selectors.region_get(actor=actor, region_id=region_id)
-    except Exception:
+    except NotFound:
         raise ValidationFailed({"region_id": ["区域不存在"]}) from None
 
 

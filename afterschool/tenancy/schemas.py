@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from ninja import Field, Schema
 
-from afterschool.core.api import Text
+from afterschool.core.api import PatchSchema, Text
 
 from .choices import OrganizationKind, OrganizationStatus, RegionLevel, SchoolNature, SchoolType
 
@@ -56,7 +56,9 @@ class SchoolIn(Schema):
     is_active: bool = True
 
 
-class SchoolPatch(Schema):
+class SchoolPatch(PatchSchema):
+    nullable = frozenset({"longitude", "latitude"})
+
     code: Text | None = Field(None, min_length=1, max_length=10)
     name: Text | None = Field(None, min_length=1, max_length=128)
     region_id: int | None = Field(None, ge=1, le=2**62)
@@ -97,7 +99,7 @@ class OrganizationIn(Schema):
     address: Text = Field("", max_length=255)
 
 
-class OrganizationPatch(Schema):
+class OrganizationPatch(PatchSchema):
     credit_code: Text | None = Field(None, min_length=1, max_length=18)
     name: Text | None = Field(None, min_length=1, max_length=128)
     kind: OrganizationKind | None = None

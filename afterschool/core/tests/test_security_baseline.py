@@ -164,3 +164,15 @@ def test_health_endpoint_reports_database_and_cache(db):  # type: ignore[no-unty
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok" and body["checks"]["migrations"] == "applied"
+
+
+def test_unknown_api_paths_and_methods_answer_in_the_error_shape(world, login):  # type: ignore[no-untyped-def]
+    client = login(world.users["bureau_a"])
+    missing = client.get("/api/v1/no-such-thing")
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+    wrong_method = client.put(f"/api/v1/tenancy/schools/{world.school_a.pk}", {}, content_type="application/json")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["code"] == "method_not_allowed"
+    assert "PATCH" in wrong_method["Allow"] and "PATCH" in wrong_method.json()["detail"]["allowed"]
+    bad_body = client.post("/api/v1/tenancy/schools", "{not json", content_type="application/json")
+    assert bad_body.status_code == 400 and bad_body.json()["code"] == "bad_request"
