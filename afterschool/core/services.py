@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -32,7 +33,7 @@ def validate_and_save(instance: models.Model, *, exclude: list[str] | None = Non
     return instance
 
 
-def apply_changes(instance: models.Model, changes: dict[str, Any], *, allowed: set[str]) -> dict[str, Any]:
+def apply_changes(instance: models.Model, changes: dict[str, Any], *, allowed: Collection[str]) -> dict[str, Any]:
     """Set the allowed fields that really change; returns {field: [old, new]} for the audit row."""
     diff: dict[str, Any] = {}
     for field, value in changes.items():

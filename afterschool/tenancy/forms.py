@@ -11,13 +11,13 @@ from afterschool.tenancy.actor import Actor
 from . import selectors
 from .choices import OrganizationStatus
 from .models import Organization, Region, School
-from .services import ORGANIZATION_SELF_FIELDS, SCHOOL_SELF_FIELDS
+from .services import ORGANIZATION_FIELDS, ORGANIZATION_SELF_FIELDS, REGION_FIELDS, SCHOOL_FIELDS, SCHOOL_SELF_FIELDS
 
 
 class RegionForm(ActorModelForm):
     class Meta:
         model = Region
-        fields = ["code", "name", "parent"]
+        fields = list(REGION_FIELDS)
 
     def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, actor=actor, **kwargs)
@@ -31,18 +31,7 @@ class SchoolForm(ActorModelForm):
 
     class Meta:
         model = School
-        fields = [
-            "code",
-            "name",
-            "region",
-            "school_type",
-            "nature",
-            "address",
-            "longitude",
-            "latitude",
-            "contact_phone",
-            "is_active",
-        ]
+        fields = list(SCHOOL_FIELDS)
 
     def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, actor=actor, **kwargs)
@@ -58,7 +47,7 @@ class OrganizationForm(ActorModelForm):
 
     class Meta:
         model = Organization
-        fields = ["credit_code", "name", "kind", "region", "contact_name", "contact_phone", "address"]
+        fields = list(ORGANIZATION_FIELDS)
 
     def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, actor=actor, **kwargs)

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from django.db import transaction
@@ -24,8 +25,8 @@ from .models import Organization, Partnership, Region, School
 from .scoping import forget_region_tree, region_ids_within
 from .validators import region_level_of
 
-REGION_FIELDS = {"code", "name", "parent"}
-SCHOOL_FIELDS = {
+REGION_FIELDS = ("code", "name", "parent")
+SCHOOL_FIELDS = (  # in form order
     "code",
     "name",
     "region",
@@ -36,9 +37,9 @@ SCHOOL_FIELDS = {
     "latitude",
     "contact_phone",
     "is_active",
-}
+)
 SCHOOL_SELF_FIELDS = {"address", "longitude", "latitude", "contact_phone"}
-ORGANIZATION_FIELDS = {"credit_code", "name", "kind", "region", "contact_name", "contact_phone", "address"}
+ORGANIZATION_FIELDS = ("credit_code", "name", "kind", "region", "contact_name", "contact_phone", "address")
 ORGANIZATION_SELF_FIELDS = {"contact_name", "contact_phone", "address"}
 
 
@@ -134,7 +135,7 @@ def school_update(*, actor: Actor, school: School, data: dict[str, Any]) -> Scho
     """A school admin may change only its own school's contact data; code and region are the bureau's."""
     school = selectors.school_get(actor=actor, school_id=school.pk)
     if actor.has_role(Role.SCHOOL_ADMIN):
-        allowed = SCHOOL_SELF_FIELDS
+        allowed: Collection[str] = SCHOOL_SELF_FIELDS
         forbidden = sorted(set(data) - SCHOOL_SELF_FIELDS)
         changed = [f for f in forbidden if getattr(school, f, None) != data[f]]
         if changed:
@@ -180,7 +181,7 @@ def organization_update(*, actor: Actor, organization: Organization, data: dict[
         changed = [f for f in set(data) - ORGANIZATION_SELF_FIELDS if getattr(organization, f, None) != data[f]]
         if changed:
             raise PermissionDenied("机构管理员只能修改联系人、联系电话和地址")
-        allowed = ORGANIZATION_SELF_FIELDS
+        allowed: Collection[str] = ORGANIZATION_SELF_FIELDS
     else:
         _require(actor, Role.BUREAU_ADMIN)
         allowed = ORGANIZATION_FIELDS
