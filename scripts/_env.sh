@@ -10,7 +10,7 @@ ensure_venv() {
   if [ ! -x "$VENV/bin/python" ]; then
     echo "==> 创建虚拟环境 .venv"
     "$PY" -m venv "$VENV"
-    "$VENV/bin/python" -m pip install --quiet --upgrade pip
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
   fi
 }
 
