@@ -17,6 +17,7 @@ if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -i "noto sans cjk"
 fi
 
 export DJANGO_SETTINGS_MODULE=config.settings.test
+mkdir -p var
 
 echo "==> ruff"
 "$VENV/bin/ruff" check .

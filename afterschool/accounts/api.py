@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from afterschool.core.api import ErrorOut, Paged, PageParams, actor_of, paged
 from afterschool.core.errors import PermissionDenied
@@ -71,7 +71,7 @@ def token_list(request: HttpRequest) -> Any:
 @router.post("/tokens", response={201: TokenIssuedOut, **ERRORS}, summary="签发 API 令牌（绑定当前角色）")
 def token_issue(request: HttpRequest, payload: TokenIn) -> Any:
     token, raw = services.token_issue(actor=actor_of(request), name=payload.name, days=payload.days)
-    return 201, {**_token_out(token), "token": raw}
+    return Status(201, {**_token_out(token), "token": raw})
 
 
 @router.post("/tokens/{token_id}/revoke", response={200: TokenOut, **ERRORS}, summary="吊销 API 令牌")

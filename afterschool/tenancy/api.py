@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from afterschool.core.api import ErrorOut, Paged, PageParams, actor_of, paged
 from afterschool.core.errors import NotFound, ValidationFailed
@@ -64,7 +64,7 @@ def school_list(request: HttpRequest, filters: Query[SchoolFilters], paging: Que
 @router.post("/schools", response={201: SchoolOut, **ERRORS}, summary="新增学校")
 def school_create(request: HttpRequest, payload: SchoolIn) -> Any:
     actor = actor_of(request)
-    return 201, services.school_create(actor=actor, data=_with_region(actor, payload.dict()))
+    return Status(201, services.school_create(actor=actor, data=_with_region(actor, payload.dict())))
 
 
 @router.get("/schools/{school_id}", response={200: SchoolOut, **ERRORS}, summary="学校详情")
@@ -84,7 +84,7 @@ def school_update(request: HttpRequest, school_id: int, payload: SchoolPatch) ->
 def school_delete(request: HttpRequest, school_id: int) -> Any:
     actor = actor_of(request)
     services.school_delete(actor=actor, school=selectors.school_get(actor=actor, school_id=school_id))
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/organizations", response={200: Paged[OrganizationOut], **ERRORS}, summary="机构列表")
@@ -95,7 +95,7 @@ def organization_list(request: HttpRequest, filters: Query[OrganizationFilters],
 @router.post("/organizations", response={201: OrganizationOut, **ERRORS}, summary="新增机构")
 def organization_create(request: HttpRequest, payload: OrganizationIn) -> Any:
     actor = actor_of(request)
-    return 201, services.organization_create(actor=actor, data=_with_region(actor, payload.dict()))
+    return Status(201, services.organization_create(actor=actor, data=_with_region(actor, payload.dict())))
 
 
 @router.get("/organizations/{organization_id}", response={200: OrganizationOut, **ERRORS}, summary="机构详情")
@@ -127,4 +127,4 @@ def organization_delete(request: HttpRequest, organization_id: int) -> Any:
     actor = actor_of(request)
     organization = selectors.organization_get(actor=actor, organization_id=organization_id)
     services.organization_delete(actor=actor, organization=organization)
-    return 204, None
+    return Status(204, None)
