@@ -7,6 +7,8 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db import transaction
 from django.http import HttpRequest
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from afterschool.core.errors import AppError
 from afterschool.core.views import form_error_from
@@ -59,11 +61,24 @@ class ServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         saved = self._call(request, obj if change else None, dict(form.cleaned_data))
         obj.pk = saved.pk
 
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> Any:
+        # Ask the service first (rolled back), so a refusal is shown instead of the admin's "deleted" message.
+        obj = self.get_object(request, object_id) if request.method == "POST" else None
+        if obj is not None:
+            try:
+                with transaction.atomic():
+                    type(self).delete_service(actor=request.actor, **{self.entity: obj})  # type: ignore[attr-defined]
+                    raise _DryRun
+            except _DryRun:
+                pass
+            except AppError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+                opts = self.model._meta
+                return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))
+        return super().delete_view(request, object_id, extra_context)
+
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        try:
-            type(self).delete_service(actor=request.actor, **{self.entity: obj})  # type: ignore[attr-defined]
-        except AppError as exc:
-            messages.error(request, exc.message)
+        type(self).delete_service(actor=request.actor, **{self.entity: obj})  # type: ignore[attr-defined]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Bulk deletion would bypass the service; delete one at a time.
