@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("afterschool.core.urls")),
     path("accounts/", include("afterschool.accounts.urls")),
     path("tenancy/", include("afterschool.tenancy.urls")),
+    path("school/", include("afterschool.schools.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

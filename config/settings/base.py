@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "afterschool.core",
     "afterschool.accounts",
     "afterschool.tenancy",
+    "afterschool.schools",
 ]
 
 MIDDLEWARE = [
@@ -213,7 +214,8 @@ LOGGING = {
 
 # RoleMembership's unique (user, role, scope) relies on NULLS NOT DISTINCT, which PostgreSQL enforces; on
 # SQLite the membership services' get_or_create keeps it.
-SILENCED_SYSTEM_CHECKS = ["models.W047"]
+# axes.W006: the client address is throttled by the platform's own counter (accounts.services), not by axes.
+SILENCED_SYSTEM_CHECKS = ["models.W047", "axes.W006"]
 
 CELERY_BEAT_SCHEDULE = {
     "audit-verify-daily": {

@@ -1,0 +1,5 @@
+"""/api/v1/schools/ — imports."""
+
+from ninja import Router
+
+router = Router(tags=["学校基础信息"])

@@ -1,0 +1,1 @@
+"""API schemas of school basic information, one module per area."""

@@ -1,0 +1,1 @@
+"""Pages of school basic information, one module per area; each exposes `urlpatterns`."""

@@ -1,0 +1,5 @@
+"""Pages: contacts."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

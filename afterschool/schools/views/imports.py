@@ -1,0 +1,5 @@
+"""Pages: imports."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

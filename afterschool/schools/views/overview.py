@@ -1,0 +1,5 @@
+"""Pages: overview."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

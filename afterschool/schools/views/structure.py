@@ -1,0 +1,5 @@
+"""Pages: structure."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""Pages: terms."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

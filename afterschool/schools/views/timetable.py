@@ -1,0 +1,5 @@
+"""Pages: timetable."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

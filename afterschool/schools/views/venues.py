@@ -1,0 +1,5 @@
+"""Pages: venues."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
