@@ -1,4 +1,5 @@
-"""The demo data set: one district (海淀区) with 3 schools, 2 organizations and one login per role.
+"""The demo data set: one district (海淀区) with 3 schools, 2 organizations and one login per role; the first
+school (海淀实验小学) has a full population (≈ 960 students, guardians, staff, venues, a term and its calendar).
 
 Loaded by `manage.py loaddemo` for the embedded default; idempotent (a second run changes nothing).
 Everything goes through the services, as any other writer would.
@@ -14,6 +15,7 @@ from django.db import transaction
 from afterschool.accounts import services as account_services
 from afterschool.accounts.choices import Role
 from afterschool.accounts.models import RoleMembership, User
+from afterschool.schools.services.demo import demo_population_ensure
 from afterschool.tenancy import services as tenancy_services
 from afterschool.tenancy.actor import system_actor
 from afterschool.tenancy.models import Organization, Partnership, Region, School
@@ -126,11 +128,19 @@ def load_demo() -> dict[str, object]:
     teacher = _user("teacher", "陈老师", Role.TEACHER, mobile="13800000002", school=school1)
     _user("orgadmin", "活动中心 王主任", Role.ORG_ADMIN, organization=org1)
     _user("orgteacher", "活动中心 赵老师", Role.ORG_TEACHER, organization=org1)
-    _user("parent", "刘女士", Role.PARENT, mobile="13800000001")
-    _user("student", "刘小明", Role.STUDENT, school=school1)
+    parent = _user("parent", "刘女士", Role.PARENT, mobile="13800000001")
+    student = _user("student", "刘小明", Role.STUDENT, school=school1)
     if not RoleMembership.objects.filter(user=teacher, role=Role.PARENT).exists():
         account_services.membership_grant(actor=system_actor(), user=teacher, role=Role.PARENT)
     admin = User.objects.get(username="admin")
     if not admin.is_staff:
         account_services.user_set_admin_site_access(actor=system_actor(), user=admin, allowed=True)
-    return {"schools": [school1, school2, school3], "organizations": [org1, org2], "region": haidian}
+    population = demo_population_ensure(
+        actor=system_actor(), school=school1, teacher=teacher, parent=parent, student_user=student
+    )
+    return {
+        "schools": [school1, school2, school3],
+        "organizations": [org1, org2],
+        "region": haidian,
+        "population_created": population,
+    }

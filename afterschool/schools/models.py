@@ -242,7 +242,11 @@ class Student(TimeStampedModel):
         verbose_name = _("学生")
         verbose_name_plural = _("学生")
         ordering = ["school_id", "grade__level", "school_class__name", "student_number"]
-        constraints = [models.UniqueConstraint(fields=["school", "student_number"], name="student_number_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "student_number"], name="student_number_unique"),
+            # Students without an ID number have a NULL index, which never collides.
+            models.UniqueConstraint(fields=["school", "id_number_index"], name="student_id_number_unique"),
+        ]
 
     def __str__(self) -> str:
         return self.name
