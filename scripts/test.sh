@@ -28,7 +28,7 @@ echo "==> makemigrations --check"
 "$VENV/bin/python" manage.py makemigrations --check --dry-run
 
 echo "==> pytest（SQLite）"
-env -u DATABASE_URL "$VENV/bin/pytest" "$@"
+env -u DATABASE_URL "$VENV/bin/pytest" -n 2 "$@"
 
 # PostgreSQL: use PG_TEST_URL, or the local server (started here if it is not running).
 PG_URL="${PG_TEST_URL:-postgres://postgres@127.0.0.1:5432/afterschool}"
@@ -43,4 +43,4 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
 fi
 echo "==> pytest（PostgreSQL）"
-DATABASE_URL="$PG_URL" "$VENV/bin/pytest" -m "not browser" "$@"
+DATABASE_URL="$PG_URL" "$VENV/bin/pytest" -n 2 -m "not browser" "$@"
