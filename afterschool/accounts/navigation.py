@@ -31,6 +31,7 @@ _MENU: list[tuple[str, str, tuple[str, ...]]] = [
     ("年级", "schools:grade_list", (Role.SCHOOL_ADMIN,)),
     ("班级", "schools:class_list", (Role.SCHOOL_ADMIN,)),
     ("学生", "schools:student_list", (Role.SCHOOL_ADMIN,)),
+    ("监护人", "schools:guardian_list", (Role.SCHOOL_ADMIN,)),
     ("教职工", "schools:staff_list", (Role.SCHOOL_ADMIN,)),
     ("场地", "schools:venue_list", (Role.SCHOOL_ADMIN,)),
     ("应急联系人", "schools:contact_list", (Role.SCHOOL_ADMIN,)),
