@@ -12,9 +12,9 @@ from afterschool.tenancy.actor import Actor
 from afterschool.tenancy.models import School
 
 from .choices import GuardianRelation, StaffRole
-from .models import Staff, Student
+from .models import Guardian, Staff, Student
 from .selectors import people as selectors
-from .services.people import STAFF_FIELDS, STUDENT_FIELDS
+from .services.people import GUARDIAN_FIELDS, STAFF_FIELDS, STUDENT_FIELDS
 
 
 class _SchoolLabelled(forms.ModelChoiceField):  # type: ignore[type-arg]
@@ -98,6 +98,31 @@ class GuardianLinkForm(forms.Form):
     mobile = forms.CharField(label="手机号", max_length=20, help_text="同一手机号即同一位监护人；将开通或关联家长账号")
     relation = forms.ChoiceField(label="与学生关系", choices=GuardianRelation.choices)
     is_primary = forms.BooleanField(label="设为主要联系人", required=False)
+
+
+class GuardianForm(ActorModelForm):
+    """Edit a guardian: the mobile is never pre-filled; blank keeps it."""
+
+    mobile = forms.CharField(label="手机号", max_length=20, required=False)
+
+    class Meta:
+        model = Guardian
+        fields = list(GUARDIAN_FIELDS)
+
+    def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
+        super().__init__(*args, actor=actor, **kwargs)
+        current = f"当前：{self.instance.mobile_masked}；留空表示不修改。" if self.instance.pk else ""
+        if self.instance.user_id:
+            self.fields["mobile"].help_text = current + "已开通家长账号：手机号即登录账号，须由本人修改"
+            self.fields["mobile"].disabled = True
+        else:
+            self.fields["mobile"].help_text = current + "同一手机号即同一位监护人，不能与其他监护人重复"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("mobile"):
+            data.pop("mobile", None)
+        return data
 
 
 class RevealForm(forms.Form):

@@ -22,6 +22,7 @@ from ..schemas.people import (
     GuardianLinkIn,
     GuardianLinkOut,
     GuardianOut,
+    GuardianPatch,
     RevealIn,
     RevealOut,
     StaffCreated,
@@ -143,6 +144,20 @@ def guardian_list(request: HttpRequest, filters: Query[GuardianFilters], paging:
 @router.get("/guardians/{guardian_id}", response={200: GuardianOut, **ERRORS}, summary="监护人详情")
 def guardian_detail(request: HttpRequest, guardian_id: int) -> Any:
     return selectors.guardian_get(actor=actor_of(request), guardian_id=guardian_id)
+
+
+@router.patch("/guardians/{guardian_id}", response={200: GuardianOut, **ERRORS}, summary="修改监护人")
+def guardian_update(request: HttpRequest, guardian_id: int, payload: GuardianPatch) -> Any:
+    actor = actor_of(request)
+    guardian = selectors.guardian_get(actor=actor, guardian_id=guardian_id)
+    return services.guardian_update(actor=actor, guardian=guardian, data=payload.dict(exclude_unset=True))
+
+
+@router.delete("/guardians/{guardian_id}", response={204: None, **ERRORS}, summary="删除监护人（须已无监护关系）")
+def guardian_delete(request: HttpRequest, guardian_id: int) -> Any:
+    actor = actor_of(request)
+    services.guardian_delete(actor=actor, guardian=selectors.guardian_get(actor=actor, guardian_id=guardian_id))
+    return Status(204, None)
 
 
 @router.post("/guardians/{guardian_id}/reveal", response={200: RevealOut, **ERRORS}, summary="查看监护人完整手机号")

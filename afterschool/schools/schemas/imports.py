@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ninja import Schema
 
 
@@ -21,10 +23,13 @@ class ImportOut(Schema):
 
 
 class ImportRejectedOut(Schema):
+    """422: rows refused (detail and errors list the row errors) — or, like every API, a request that did not
+    validate (then detail is the usual [{loc, msg, type}] and errors is empty)."""
+
     code: str
     message: str
-    detail: list[RowErrorOut]
+    detail: Any
     created: int = 0
     updated: int = 0
-    errors: list[RowErrorOut]
+    errors: list[RowErrorOut] = []
     error_file_token: str = ""  # GET /imports/errors/{token}: the upload with an added “错误” column

@@ -73,6 +73,15 @@ class GuardianOut(Schema):
 
 class GuardianFilters(Schema):
     q: Text | None = Field(None, max_length=64, description="姓名或完整手机号")
+    relation: GuardianRelation | None = Field(None, description="与本范围内某个子女的关系")
+    has_account: bool | None = Field(None, description="是否已开通家长账号")
+
+
+class GuardianPatch(PatchSchema):
+    name: Text | None = Field(None, min_length=1, max_length=64)
+    mobile: Text | None = Field(
+        None, min_length=1, max_length=20, description="不能与其他监护人重复；已开通家长账号的不能由学校修改"
+    )
 
 
 class GuardianLinkOut(Schema):

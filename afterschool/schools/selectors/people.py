@@ -107,9 +107,10 @@ def _guardians(actor: Actor) -> QuerySet[Guardian]:
 
 
 def guardian_list(*, actor: Actor, filters: dict[str, Any] | None = None) -> QuerySet[Guardian]:
-    """q: name (part) or the full mobile."""
+    """q: name (part) or the full mobile (keyed index). relation: a relation to a child the actor sees;
+    has_account: whether a parent account is linked."""
     filters = filters or {}
-    qs = _guardians(actor)
+    qs = _guardians(actor).select_related("user")
     q = str(filters.get("q") or "").strip()
     if q:
         cond = Q(name__icontains=q)
@@ -117,11 +118,43 @@ def guardian_list(*, actor: Actor, filters: dict[str, Any] | None = None) -> Que
         if mobile_index:
             cond |= Q(mobile_index=mobile_index)
         qs = qs.filter(cond)
+    if filters.get("relation"):
+        # Only the links the actor can see count: another school's "father" link does not match here.
+        links = _readable(StudentGuardian.objects.filter(relation=filters["relation"]), actor, CHILD_READERS)
+        qs = qs.filter(pk__in=links.values("guardian_id"))
+    has_account = _flag(filters.get("has_account"))
+    if has_account is not None:
+        qs = qs.filter(user__isnull=not has_account)
     return qs.order_by("name", "pk")
 
 
 def guardian_get(*, actor: Actor, guardian_id: Any) -> Guardian:
-    return get_scoped_or_404(_guardians(actor), actor, pk=guardian_id)
+    return get_scoped_or_404(_guardians(actor).select_related("user"), actor, pk=guardian_id)
+
+
+def guardian_children(*, actor: Actor, guardian: Guardian) -> QuerySet[StudentGuardian]:
+    """The guardian's links to the children the actor can see (a school admin: its school's children only)."""
+    guardian = guardian_get(actor=actor, guardian_id=guardian.pk)
+    links = StudentGuardian.objects.filter(guardian=guardian).select_related(
+        "student", "student__school", "student__grade", "student__school_class"
+    )
+    return _readable(links, actor, CHILD_READERS).order_by("student__school_id", "student__name", "pk")
+
+
+def guardian_children_by_guardian(*, actor: Actor, guardians: QuerySet[Guardian]) -> dict[int, list[StudentGuardian]]:
+    """The visible child links of many guardians in one query (exports), keyed by guardian id."""
+    links = StudentGuardian.objects.filter(guardian__in=guardians.values("pk")).select_related("student")
+    out: dict[int, list[StudentGuardian]] = {}
+    for link in _readable(links, actor, CHILD_READERS).order_by("student__name", "pk"):
+        out.setdefault(link.guardian_id, []).append(link)
+    return out
+
+
+def guardian_link_counts(*, actor: Actor, guardian: Guardian) -> dict[str, int]:
+    """How many children link to the guardian: those the actor sees, and elsewhere (other schools; only a count)."""
+    visible = guardian_children(actor=actor, guardian=guardian).count()
+    total = StudentGuardian.objects.filter(guardian_id=guardian.pk).count()
+    return {"visible": visible, "elsewhere": total - visible}
 
 
 # --- staff ---------------------------------------------------------------------------------------

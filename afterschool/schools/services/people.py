@@ -261,6 +261,71 @@ def guardian_reveal(*, actor: Actor, guardian: Guardian, field: str = "mobile") 
     return str(getattr(guardian, field))
 
 
+GUARDIAN_FIELDS = ("name",)
+
+
+def _set_guardian_mobile(guardian: Guardian, raw: Any) -> dict[str, Any]:
+    """Re-seal a changed mobile; returns the masked change for the audit row.
+
+    The mobile of a guardian with a parent account is that account's login (same person, same number), and the
+    accounts app has no service to change it: such a change is refused rather than letting the two drift apart.
+    """
+    mobile = normalize_mobile(str(raw or ""))
+    old = guardian.mobile
+    if mobile == old:
+        return {}
+    try:
+        validate_mobile(mobile)
+    except ValidationError as exc:
+        raise _field_error("mobile", exc) from None
+    if guardian.user_id is not None:
+        message = "该监护人已开通家长账号，手机号即其登录账号，须由本人在账号中修改，学校不能代改"
+        raise Conflict("has_account", message, detail={"mobile": [message]})
+    index = index_of(mobile, purpose=MOBILE_PURPOSE)
+    if Guardian.objects.filter(mobile_index=index).exclude(pk=guardian.pk).exists():
+        message = "该手机号已登记为另一位监护人（同一手机号即同一位监护人），不能重复使用"
+        raise Conflict("mobile_taken", message, detail={"mobile": [message]})
+    guardian.set_mobile(mobile)
+    return {"mobile": [mask_mobile(old), mask_mobile(mobile)]}
+
+
+@transaction.atomic
+def guardian_update(*, actor: Actor, guardian: Guardian, data: dict[str, Any]) -> Guardian:
+    """Edit a guardian's name and mobile. Any school admin whose students it guards may edit it (a guardian with
+    children in two schools is one person, editable by either school); the mobile stays unique among guardians
+    and cannot be changed here once the guardian has a parent account."""
+    _require_writer(actor)
+    guardian = selectors.guardian_get(actor=actor, guardian_id=guardian.pk)
+    guardian = Guardian.objects.select_for_update().get(pk=guardian.pk)
+    if "name" in data:
+        data = {**data, "name": str(data["name"] or "").strip()}
+        if not data["name"]:
+            raise ValidationFailed({"name": ["请填写监护人姓名"]})
+    diff = apply_changes(guardian, data, allowed=GUARDIAN_FIELDS)
+    if "mobile" in data:
+        diff.update(_set_guardian_mobile(guardian, data["mobile"]))
+    validate_and_save(guardian)
+    record_write(actor=actor, event=AuditEventType.UPDATE, obj=guardian, detail={"changes": diff})
+    return guardian
+
+
+@transaction.atomic
+def guardian_delete(*, actor: Actor, guardian: Guardian) -> None:
+    """Delete a guardian no student is linked to any more — in any school, not only the actor's."""
+    _require_writer(actor)
+    guardian = selectors.guardian_get(actor=actor, guardian_id=guardian.pk)
+    counts = selectors.guardian_link_counts(actor=actor, guardian=guardian)
+    if counts["visible"] or counts["elsewhere"]:
+        parts = []
+        if counts["visible"]:
+            parts.append(f"仍是 {counts['visible']} 名学生的监护人，请先在学生页面移除监护关系")
+        if counts["elsewhere"]:
+            parts.append("其他学校仍有学生关联此监护人，须由相应学校移除")
+        raise Conflict("in_use", f"不能删除该监护人：{'；'.join(parts)}", detail={"referenced_by": ["监护关系"]})
+    record_write(actor=actor, event=AuditEventType.DELETE, obj=guardian, detail={"account": guardian.user_id})
+    delete_or_refuse(guardian, what="监护人")  # a link added meanwhile is still refused by PROTECT
+
+
 # --- staff ---------------------------------------------------------------------------------------
 
 
@@ -439,5 +504,25 @@ def staff_export(*, actor: Actor, filters: dict[str, Any], unmasked: bool = Fals
     headers = ["工号", "姓名", "手机号", "任教学科", "岗位", "状态"]
     content = build_xlsx(headers=headers, rows=rows, sheet_title="教职工")
     detail = {"what": "staff", "unmasked": unmasked, **_audit_filters(filters)}
+    record_write(actor=actor, event=AuditEventType.EXPORT, obj=None, detail=detail)
+    return content
+
+
+@transaction.atomic
+def guardian_export(*, actor: Actor, filters: dict[str, Any], unmasked: bool = False) -> bytes:
+    """xlsx of the guardians the actor sees, with the children the actor sees; mobiles masked unless `unmasked`."""
+    _require_export(actor, unmasked)
+    queryset = selectors.guardian_list(actor=actor, filters=filters)
+    children_of = selectors.guardian_children_by_guardian(actor=actor, guardians=queryset)
+
+    def rows() -> Any:
+        for g in queryset:
+            links = children_of.get(g.pk, [])
+            children = "；".join(f"{link.student.name}（{link.get_relation_display()}）" for link in links)
+            yield [g.name, g.mobile if unmasked else g.mobile_masked, children, "已开通" if g.user_id else "未开通"]
+
+    headers = ["姓名", "手机号", "子女（关系）", "家长账号"]
+    content = build_xlsx(headers=headers, rows=rows(), sheet_title="监护人")
+    detail = {"what": "guardian", "unmasked": unmasked, **_audit_filters(filters)}
     record_write(actor=actor, event=AuditEventType.EXPORT, obj=None, detail=detail)
     return content

@@ -26,6 +26,7 @@ from afterschool.schools.tests.factories import (
     StaffFactory,
     StudentFactory,
     StudentGuardianFactory,
+    TimetableEntryFactory,
     make_id_number,
 )
 
@@ -391,6 +392,87 @@ def test_given_timetable_when_imported_then_cells_keyed_by_class_weekday_period(
         (3, "任课教师工号"),
         (4, "开始时间"),
     ]
+
+
+def _cell(class_name: str, teacher: str, weekday: str = "星期一", period: int = 1, subject: str = "语文") -> list[Any]:
+    return ["一年级", class_name, weekday, period, "08:00", "08:40", subject, teacher]
+
+
+def _timetable_errors(world: Any, rows: list[list[Any]]) -> list[tuple[int, str, str]]:
+    with pytest.raises(ImportRejected) as info:
+        _run(world, "timetable", rows)
+    return [(e.row, e.column, e.message) for e in info.value.errors]
+
+
+@pytest.fixture
+def teachers(world: Any) -> dict[str, Staff]:
+    return {
+        "T1": StaffFactory(school=world.school_a, employee_number="T1", name="王老师"),
+        "T2": StaffFactory(school=world.school_a, employee_number="T2", name="赵老师"),
+    }
+
+
+def test_given_teacher_in_two_classes_at_same_time_in_file_when_imported_then_both_rows_flagged(
+    world, classes, teachers
+):
+    errors = _timetable_errors(
+        world,
+        [_cell("1班", "T1"), _cell("2班", "T1"), _cell("2班", "T1", period=2), _cell("1班", "T1", "星期二")],
+    )
+    assert errors == [
+        (2, "任课教师工号", "王老师（工号 T1）在星期一第 1 节已安排在第 3 行的一年级2班，同一教师不能同时在两个班上课"),
+        (3, "任课教师工号", "王老师（工号 T1）在星期一第 1 节已安排在第 2 行的一年级1班，同一教师不能同时在两个班上课"),
+    ]
+    assert TimetableEntry.objects.count() == 0
+
+
+def test_given_teacher_busy_in_database_when_imported_then_row_flagged_and_nothing_written(world, classes, teachers):
+    _run(world, "timetable", [_cell("1班", "T1", subject="数学")])
+    errors = _timetable_errors(world, [_cell("2班", "T2", period=2), _cell("2班", "T1")])
+    assert errors == [
+        (
+            3,
+            "任课教师工号",
+            "王老师（工号 T1）在星期一第 1 节已安排在一年级1班（现有课表：数学），同一教师不能同时在两个班上课",
+        )
+    ]
+    assert list(TimetableEntry.objects.values_list("school_class__name", "period", "teacher__employee_number")) == [
+        ("1班", 1, "T1")
+    ]
+
+
+def test_given_teacher_busy_in_other_school_cell_of_same_number_when_imported_then_accepted(world, classes):
+    other = StaffFactory(school=world.school_a2, employee_number="T1")
+    TimetableEntryFactory(school_class=classes["other_school"], weekday=1, period=1, teacher=other)
+    StaffFactory(school=world.school_a, employee_number="T1")
+    assert _run(world, "timetable", [_cell("1班", "T1")]).created == 1
+
+
+def test_given_file_moving_teacher_between_classes_at_same_time_when_imported_then_accepted(world, classes, teachers):
+    _run(world, "timetable", [_cell("1班", "T1"), _cell("2班", "T2")])
+    result = _run(world, "timetable", [_cell("2班", "T1"), _cell("1班", "T2")])
+    assert (result.created, result.updated) == (0, 2)
+    cells = TimetableEntry.objects.values_list("school_class__name", "teacher__employee_number")
+    assert sorted(cells) == [("1班", "T2"), ("2班", "T1")]
+
+
+def test_given_file_moving_teacher_and_emptying_old_cell_when_imported_then_accepted(world, classes, teachers):
+    _run(world, "timetable", [_cell("1班", "T1")])
+    _run(world, "timetable", [_cell("2班", "T1"), _cell("1班", "")])
+    cells = TimetableEntry.objects.values_list("school_class__name", "teacher__employee_number")
+    assert sorted(cells) == [("1班", None), ("2班", "T1")]
+
+
+def test_given_same_timetable_file_when_imported_again_then_accepted_as_updates(world, classes, teachers):
+    rows = [_cell("1班", "T1"), _cell("2班", "T2"), _cell("2班", "T1", period=2), _cell("1班", "T1", "星期二")]
+    assert _run(world, "timetable", rows).created == 4
+    assert _run(world, "timetable", rows).updated == 4
+    assert TimetableEntry.objects.count() == 4
+
+
+def test_given_start_not_before_end_when_timetable_imported_then_row_error(world, classes):
+    errors = _timetable_errors(world, [["一年级", "1班", "星期一", 1, "08:40", "08:40", "语文", ""]])
+    assert errors == [(2, "结束时间", "结束时间须晚于开始时间")]
 
 
 def test_given_template_when_downloaded_then_headers_and_explanation_sheet(world):

@@ -1,4 +1,4 @@
-"""Pages: students (with their guardians) and staff, on the shared CRUD pages.
+"""Pages: students (with their guardians), guardians and staff, on the shared CRUD pages.
 
 Differences from the plain Crud: lists and exports show masked personal data (an unmasked export needs the
 `view_personal_data` permission and is audited); the detail pages show guardians and a "查看完整信息" button
@@ -26,8 +26,8 @@ from afterschool.core.errors import AppError, NotFound, PermissionDenied
 from afterschool.core.export import xlsx_response
 from afterschool.core.views import form_error_from, list_context
 
-from ..choices import Gender, StaffRole
-from ..forms_people import GuardianLinkForm, RevealForm, StaffForm, StudentForm
+from ..choices import Gender, GuardianRelation, StaffRole
+from ..forms_people import GuardianForm, GuardianLinkForm, RevealForm, StaffForm, StudentForm
 from ..selectors import people as selectors
 from ..services import people as services
 
@@ -288,6 +288,52 @@ staff_crud = PeopleCrud(
 )
 
 
+def _guardian_context(*, actor: Any, obj: Any, revealed: dict[str, str]) -> dict[str, Any]:
+    return {
+        "children": list(selectors.guardian_children(actor=actor, guardian=obj)),
+        "link_counts": selectors.guardian_link_counts(actor=actor, guardian=obj),
+    }
+
+
+def _guardian_delete_context(*, actor: Any, obj: Any) -> dict[str, Any]:
+    return {"link_counts": selectors.guardian_link_counts(actor=actor, guardian=obj)}
+
+
+# Guardians are created on a student's page (same mobile = same guardian); here they are listed, edited, deleted.
+guardian_crud = PeopleCrud(
+    namespace="schools",
+    name="guardian",
+    verbose_name="监护人",
+    list_selector=selectors.guardian_list,
+    get_selector=selectors.guardian_get,
+    id_kwarg="guardian_id",
+    form_class=GuardianForm,
+    columns=[
+        ("姓名", "name"),
+        ("手机号", "mobile_masked"),
+        ("家长账号", lambda g: "已开通" if g.user_id else "未开通"),
+    ],
+    detail_fields=[
+        ("姓名", "name"),
+        ("家长账号", lambda g: f"已开通（{g.user.username}）" if g.user else "未开通"),
+    ],
+    update_service=services.guardian_update,
+    delete_service=services.guardian_delete,
+    filters=[
+        Filter("relation", "关系", GuardianRelation.choices),
+        Filter("has_account", "已开通账号", ACTIVE_CHOICES),
+    ],
+    read_roles=READERS,
+    write_roles=WRITERS,
+    search_placeholder="姓名或完整手机号",
+    export_service=services.guardian_export,
+    detail_template="schools/people/guardian_detail.html",
+    detail_context=_guardian_context,
+    delete_template="schools/people/guardian_confirm_delete.html",
+    delete_context=_guardian_delete_context,
+)
+
+
 # --- reveal, guardians, deactivation -------------------------------------------------------------
 
 
@@ -327,6 +373,18 @@ def staff_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     except AppError as exc:
         raise _app_error_to_django(exc) from None
     return staff_crud.render_detail(request, staff, revealed={"mobile": value})
+
+
+@login_required
+@require_POST
+def guardian_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = guardian_crud._actor(request)
+    guardian = _get(selectors.guardian_get, actor=actor, guardian_id=pk)
+    try:
+        value = services.guardian_reveal(actor=actor, guardian=guardian, field="mobile")
+    except AppError as exc:
+        raise _app_error_to_django(exc) from None
+    return guardian_crud.render_detail(request, guardian, revealed={"mobile": value})
 
 
 @login_required
@@ -391,4 +449,6 @@ urlpatterns: list[URLPattern] = [
     *staff_crud.urls("staff"),
     path("staff/<int:pk>/reveal/", staff_reveal, name="staff_reveal"),
     path("staff/<int:pk>/deactivate/", staff_deactivate, name="staff_deactivate"),
+    *guardian_crud.urls("guardians"),
+    path("guardians/<int:pk>/reveal/", guardian_reveal, name="guardian_reveal"),
 ]

@@ -7,7 +7,8 @@ One module per kind (students.py, structure.py), the file checks in reading.py, 
    no formulas, headers match the template) — any failure is one `ImportFileError` (4xx), never a 500.
 2. Every row is validated against the file itself (duplicates) and the database (unknown grade/class/staff,
    an ID number or mobile used by another record of the school, a mobile already used as another account's
-   username). Every problem is collected with its row and column.
+   username, a teacher in two classes at the same weekday and period — checked on the timetable as it will be
+   after the import, so cells the file replaces do not count). Every problem is collected with its row and column.
 3. Only when no row has a problem is anything written, all in one transaction, with bulk inserts/updates, and
    audited once per import (plus one row for the accounts created and one for the roles granted, with counts).
 

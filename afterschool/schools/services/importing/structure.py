@@ -17,6 +17,7 @@ from afterschool.core.personal import index_of
 from afterschool.schools.choices import StaffRole, VenueKind
 from afterschool.schools.models import MOBILE_PURPOSE, Grade, SchoolClass, Staff, TimetableEntry, Venue
 from afterschool.schools.validators import MOBILE_RE, normalize_mobile
+from afterschool.tenancy.models import School
 
 from . import accounts, reading
 from .common import Column, Context, Counts, Kind, first_seen
@@ -313,10 +314,13 @@ class TimetableRow:
 
 
 def validate_timetable(ctx: Context, rows: list[tuple[int, dict[str, Any]]]) -> list[TimetableRow]:
+    # Same lock as single-entry writes (services/timetable.py) so the teacher-clash check cannot be raced.
+    School.objects.select_for_update().filter(pk=ctx.school.pk).first()
     grades = list(Grade.objects.filter(school=ctx.school))
     classes = {(c.grade_id, c.name): c for c in SchoolClass.objects.filter(school=ctx.school)}
     staff = {s.employee_number: s for s in Staff.objects.filter(school=ctx.school)}
     plan, seen = [], {}  # type: ignore[var-annotated]
+    cells: dict[tuple[int, int, int], _FileCell] = {}
     for row, values in rows:
         before = len(ctx.errors)
         grade_name = ctx.cell(row, values, "年级", _text(32), required=True)
@@ -346,11 +350,61 @@ def validate_timetable(ctx: Context, rows: list[tuple[int, dict[str, Any]]]) -> 
             if teacher is None:
                 ctx.error(row, "任课教师工号", f"本校没有工号为 {teacher_number} 的教职工，请先导入教职工")
         if school_class and weekday and period:
-            first_seen(ctx, seen, (school_class.pk, weekday, period), row, "节次", "班级、星期与节次")
+            key = (school_class.pk, weekday, period)
+            if first_seen(ctx, seen, key, row, "节次", "班级、星期与节次"):
+                cells[key] = _FileCell(row, school_class, teacher)
         if len(ctx.errors) == before:
             assert school_class and weekday and period and starts and ends and subject
             plan.append(TimetableRow(row, school_class, weekday, period, starts, ends, subject, teacher))
+    _check_teachers_free(ctx, cells)
     return plan
+
+
+@dataclass
+class _FileCell:
+    row: int
+    school_class: SchoolClass
+    teacher: Staff | None
+
+
+def _check_teachers_free(ctx: Context, cells: dict[tuple[int, int, int], _FileCell]) -> None:
+    """A teacher teaches one class per weekday and period, checked on the end state (database overlaid by the file).
+
+    Cells the file replaces (same class, weekday and period) no longer count, so a file that moves a teacher
+    from one class to another at the same time is accepted. Only rows of the file get errors.
+    """
+    end_state: dict[tuple[int, int, int], _FileCell | TimetableEntry] = {
+        (e.school_class_id, e.weekday, e.period): e
+        for e in TimetableEntry.objects.filter(school_class__school=ctx.school, teacher__isnull=False)
+        .select_related("school_class__grade", "teacher")
+        .order_by("school_class__grade__level", "school_class__name", "pk")
+    }
+    end_state.update(cells)
+    by_slot: dict[tuple[int, int, int], list[_FileCell | TimetableEntry]] = {}
+    for (_, weekday, period), cell in end_state.items():
+        if cell.teacher is not None:
+            by_slot.setdefault((cell.teacher.pk, weekday, period), []).append(cell)
+    for (_, weekday, period), slot in by_slot.items():
+        if len(slot) < 2:
+            continue
+        day = Weekday(weekday).label
+        for cell in slot:
+            if not isinstance(cell, _FileCell):
+                continue
+            assert cell.teacher is not None
+            where = "、".join(
+                f"第 {other.row} 行的{other.school_class}"
+                if isinstance(other, _FileCell)
+                else f"{other.school_class}（现有课表：{other.subject}）"
+                for other in slot
+                if other is not cell
+            )
+            ctx.error(
+                cell.row,
+                "任课教师工号",
+                f"{cell.teacher.name}（工号 {cell.teacher.employee_number}）在{day}第 {period} 节"
+                f"已安排在{where}，同一教师不能同时在两个班上课",
+            )
 
 
 def write_timetable(ctx: Context, plan: list[TimetableRow]) -> Counts:
