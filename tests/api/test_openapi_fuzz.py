@@ -54,8 +54,8 @@ ERROR_KEYS = {"code", "message", "detail"}
 
 # Examples per operation in the fuzzing phase (the coverage phase adds its own deterministic cases).
 SYSTEM_EXAMPLES = 30
-SCOPED_EXAMPLES = 20
-ANONYMOUS_EXAMPLES = 8
+SCOPED_EXAMPLES = 10
+ANONYMOUS_EXAMPLES = 5
 
 # Mixed into the generated text inputs: what text columns, LIKE filters and JSON details must survive. A NUL is
 # valid JSON and a valid Python str, but PostgreSQL refuses it in text and jsonb. Each entry is used in the
