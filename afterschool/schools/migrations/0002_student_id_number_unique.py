@@ -5,16 +5,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('schools', '0001_initial'),
-        ('tenancy', '0001_initial'),
+        ("schools", "0001_initial"),
+        ("tenancy", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddConstraint(
-            model_name='student',
-            constraint=models.UniqueConstraint(fields=('school', 'id_number_index'), name='student_id_number_unique'),
+            model_name="student",
+            constraint=models.UniqueConstraint(fields=("school", "id_number_index"), name="student_id_number_unique"),
         ),
     ]

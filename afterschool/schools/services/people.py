@@ -235,7 +235,12 @@ def guardian_add(
 
 @transaction.atomic
 def guardian_remove(*, actor: Actor, link: StudentGuardian) -> None:
-    """Unlink a guardian from a student; a student keeps at least one guardian. The Guardian itself stays."""
+    """Unlink a guardian from a student; a student keeps at least one guardian.
+
+    A guardian exists because it guards a student: when its last link goes, the Guardian record (the sealed mobile
+    and name) is deleted too, so no school is left holding personal data it can no longer see. A parent account
+    stays: the person may still log in, and may be linked again later.
+    """
     _require_writer(actor)
     student = selectors.student_get(actor=actor, student_id=link.student_id)
     link = selectors.guardian_link_get(actor=actor, student=student, link_id=link.pk)
@@ -245,12 +250,16 @@ def guardian_remove(*, actor: Actor, link: StudentGuardian) -> None:
         actor=actor, event=AuditEventType.DELETE, obj=link, detail={"student": student.pk, "guardian": link.guardian_id}
     )
     was_primary = link.is_primary
+    guardian = link.guardian
     link.delete()
     if was_primary:
         rest = StudentGuardian.objects.filter(student=student).order_by("pk").first()
         if rest is not None:
             rest.is_primary = True
             rest.save(update_fields=["is_primary", "updated_at"])
+    if not StudentGuardian.objects.filter(guardian=guardian).exists():
+        record_write(actor=actor, event=AuditEventType.DELETE, obj=guardian, detail={"reason": "last_link_removed"})
+        guardian.delete()
 
 
 @transaction.atomic

@@ -398,3 +398,20 @@ def test_membership_of_parent_unchanged_by_guardian_edit(world: Any, family: Any
     before = set(RoleMembership.objects.filter(user=world.users["parent"]).values_list("role", flat=True))
     services.guardian_update(actor=world.actor("school_a"), guardian=family.dad, data={"name": "张爸"})
     assert set(RoleMembership.objects.filter(user=world.users["parent"]).values_list("role", flat=True)) == before
+
+
+def test_guardian_without_children_is_deleted_with_its_last_link_but_its_account_stays(world: Any) -> None:
+    from afterschool.accounts.models import User
+    from afterschool.schools.models import Guardian, StudentGuardian
+    from afterschool.schools.services import people as people_services
+    from afterschool.schools.tests.factories import GuardianFactory, StudentFactory, StudentGuardianFactory
+
+    student = StudentFactory(school_class__grade__school=world.school_a)
+    keep = StudentGuardianFactory(student=student)
+    account = User.objects.create(username="13911112222")
+    leaving = GuardianFactory(mobile="13911112222", user=account)
+    link = StudentGuardianFactory(student=student, guardian=leaving, is_primary=False)
+    people_services.guardian_remove(actor=world.actor("school_a"), link=link)
+    assert not Guardian.objects.filter(pk=leaving.pk).exists()
+    assert User.objects.filter(pk=account.pk).exists()
+    assert StudentGuardian.objects.filter(pk=keep.pk).exists()
