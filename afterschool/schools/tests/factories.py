@@ -52,6 +52,7 @@ class GradeFactory(factory.django.DjangoModelFactory):
 class StaffFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Staff
+        skip_postgeneration_save = True
 
     school = factory.SubFactory(SchoolFactory)
     employee_number = factory.Sequence(lambda n: f"T{n:05d}")
