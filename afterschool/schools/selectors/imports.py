@@ -11,7 +11,6 @@ from afterschool.core import crypto
 from afterschool.core.errors import NotFound
 from afterschool.tenancy.actor import Actor
 
-
 # Tokens are issued by secrets.token_urlsafe; anything else is not a token (and never reaches a cache key).
 _TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
