@@ -2,8 +2,8 @@
 
 from ninja import Router
 
-from . import contacts, imports, overview, people, structure, terms, timetable, venues
+from . import contacts, exports, imports, overview, people, structure, terms, timetable, venues
 
 router = Router()
-for module in (terms, structure, people, venues, contacts, timetable, imports, overview):
+for module in (terms, structure, people, venues, contacts, timetable, imports, overview, exports):
     router.add_router("", module.router)
