@@ -5,6 +5,7 @@ from ninja.openapi.docs import Swagger
 
 from afterschool.accounts.api import router as accounts_router
 from afterschool.core.api import BearerTokenAuth, SessionActorAuth, install_error_handlers
+from afterschool.courses.api import router as courses_router
 from afterschool.schools.api import router as schools_router
 from afterschool.tenancy.api import router as tenancy_router
 
@@ -21,3 +22,4 @@ install_error_handlers(api)
 api.add_router("/accounts", accounts_router)
 api.add_router("/tenancy", tenancy_router)
 api.add_router("/schools", schools_router)
+api.add_router("/courses", courses_router)

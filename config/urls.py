@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/", include("afterschool.accounts.urls")),
     path("tenancy/", include("afterschool.tenancy.urls")),
     path("school/", include("afterschool.schools.urls")),
+    path("courses/", include("afterschool.courses.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -8,6 +8,7 @@ class Role(models.TextChoices):
     TEACHER = "teacher", "教师"
     ORG_ADMIN = "org_admin", "机构管理员"
     ORG_TEACHER = "org_teacher", "机构教师"
+    ORG_STAFF = "org_staff", "机构工作人员"
     PARENT = "parent", "家长"
     STUDENT = "student", "学生"
 
@@ -27,6 +28,7 @@ SCOPE_KIND_OF_ROLE: dict[str | None, str] = {
     Role.TEACHER: ScopeKind.SCHOOL,
     Role.ORG_ADMIN: ScopeKind.ORGANIZATION,
     Role.ORG_TEACHER: ScopeKind.ORGANIZATION,
+    Role.ORG_STAFF: ScopeKind.ORGANIZATION,
     Role.PARENT: ScopeKind.SELF,
     Role.STUDENT: ScopeKind.SELF,
 }
@@ -40,6 +42,22 @@ class Permission(models.TextChoices):
 
     PATROL = "patrol", "巡课"
     VIEW_PERSONAL_DATA = "view_personal_data", "查看完整个人信息"
+
+
+class OrgPermission(models.TextChoices):
+    """What an organization's own roles (机构角色, §5.5.3) may grant. An org admin holds all of them."""
+
+    COURSE_VIEW = "org.course_view", "查看课程"
+    COURSE_EDIT = "org.course_edit", "编辑课程（章节、资源、辅助材料）"
+    COURSE_SUBMIT = "org.course_submit", "提交课程审核"
+    TEACHER_VIEW = "org.teacher_view", "查看教师"
+    TEACHER_EDIT = "org.teacher_edit", "维护教师资料与证书"
+    DISPATCH_MANAGE = "org.dispatch_manage", "外派管理"
+    PARTNERSHIP_VIEW = "org.partnership_view", "查看合作学校"
+    ACCOUNT_MANAGE = "org.account_manage", "账号与角色管理"
+
+
+ORG_ROLES = ("org_admin", "org_teacher", "org_staff")
 
 
 class AuditOutcome(models.TextChoices):

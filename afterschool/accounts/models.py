@@ -82,6 +82,11 @@ class RoleMembership(TimeStampedModel):
         related_name="+",
     )
     permissions = models.JSONField(_("附加权限"), default=list, blank=True)
+    # An organization's own roles held through this membership; their permissions are folded into `permissions`
+    # by the service that assigns them, so the Actor reads one list.
+    org_roles = models.ManyToManyField(
+        "accounts.OrgRole", verbose_name=_("机构角色"), blank=True, related_name="memberships"
+    )
     is_active = models.BooleanField(_("有效"), default=True)
 
     scope_rule = ScopeRule(
@@ -110,7 +115,7 @@ class RoleMembership(TimeStampedModel):
                         organization__isnull=True,
                     )
                     | models.Q(
-                        role__in=["org_admin", "org_teacher"],
+                        role__in=["org_admin", "org_teacher", "org_staff"],
                         region__isnull=True,
                         school__isnull=True,
                         organization__isnull=False,
@@ -139,6 +144,28 @@ class RoleMembership(TimeStampedModel):
             if scope is not None:
                 return scope.name
         return "全平台" if self.scope_kind == ScopeKind.PLATFORM else ""
+
+
+class OrgRole(TimeStampedModel):
+    """机构角色 (§5.5.3): a named set of permissions an organization defines for its own staff."""
+
+    organization = models.ForeignKey(
+        "tenancy.Organization", verbose_name=_("机构"), on_delete=models.CASCADE, related_name="org_roles"
+    )
+    name = models.CharField(_("角色名称"), max_length=32)
+    description = models.CharField(_("说明"), max_length=200, blank=True)
+    permissions = models.JSONField(_("权限"), default=list, blank=True)
+
+    scope_rule = ScopeRule(region="organization__region", organization="organization")
+
+    class Meta:
+        verbose_name = _("机构角色")
+        verbose_name_plural = _("机构角色")
+        ordering = ["organization_id", "name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="org_role_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class AuditEvent(models.Model):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.urls import NoReverseMatch, reverse
 
 from afterschool.tenancy.actor import Actor
 
-from .choices import Role
+from .choices import OrgPermission, Role
 
 
 @dataclass(frozen=True)
@@ -20,12 +21,42 @@ class NavItem:
 
 _ALL_ADMINS = (Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN, Role.SCHOOL_ADMIN, Role.ORG_ADMIN)
 
-# (label, url name, roles that see it)
-_MENU: list[tuple[str, str, tuple[str, ...]]] = [
+_ORG_MEMBERS = (Role.ORG_TEACHER, Role.ORG_STAFF)
+
+# (label, url name, roles that see it[, an org permission that also shows it to org staff holding it])
+_MENU: list[tuple[Any, ...]] = [
     ("首页", "core:home", tuple(r.value for r in Role)),
     ("区域", "tenancy:region_list", (Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN)),
     ("学校", "tenancy:school_list", (Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN, Role.SCHOOL_ADMIN, Role.ORG_ADMIN)),
     ("第三方机构", "tenancy:organization_list", _ALL_ADMINS),
+    ("入驻申请", "tenancy:application_list", (Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN)),
+    (
+        "合作关系",
+        "tenancy:partnership_list",
+        (Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN, Role.SCHOOL_ADMIN, Role.ORG_ADMIN),
+        OrgPermission.PARTNERSHIP_VIEW,
+    ),
+    (
+        "课程",
+        "courses:course_list",
+        (Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN, Role.SCHOOL_ADMIN, Role.ORG_ADMIN),
+        OrgPermission.COURSE_VIEW,
+    ),
+    ("课程审核", "courses:review_list", (Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN, Role.SCHOOL_ADMIN)),
+    (
+        "机构教师",
+        "courses:teacher_list",
+        (Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN, Role.SCHOOL_ADMIN, Role.ORG_ADMIN),
+        OrgPermission.TEACHER_VIEW,
+    ),
+    (
+        "教师外派",
+        "courses:dispatch_list",
+        (Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN, Role.SCHOOL_ADMIN, Role.ORG_ADMIN, Role.ORG_TEACHER),
+        OrgPermission.DISPATCH_MANAGE,
+    ),
+    ("机构变动待处理", "courses:impact", (Role.SCHOOL_ADMIN,)),
+    ("机构角色", "accounts:org_role_list", (Role.ORG_ADMIN,), OrgPermission.ACCOUNT_MANAGE),
     ("学校概况", "schools:overview", (Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN)),
     ("学期校历", "schools:term_list", (Role.SCHOOL_ADMIN,)),
     ("年级", "schools:grade_list", (Role.SCHOOL_ADMIN,)),
@@ -45,8 +76,9 @@ _MENU: list[tuple[str, str, tuple[str, ...]]] = [
 
 def navigation_for(actor: Actor, path: str) -> list[NavItem]:
     items: list[NavItem] = []
-    for label, name, roles in _MENU:
-        if actor.role not in roles:
+    for label, name, roles, *permission in _MENU:
+        granted = bool(permission) and actor.role in _ORG_MEMBERS and actor.has_org_permission(permission[0])
+        if actor.role not in roles and not granted:
             continue
         try:
             url = reverse(name)

@@ -31,9 +31,16 @@ TOKEN_ROLES = (Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN, Role.SCHOOL_ADMIN, Role.ORG
 # Which roles an actor may grant, and only inside its own scope.
 GRANTABLE_ROLES: dict[str, set[str]] = {
     Role.SYSTEM_ADMIN: {r.value for r in Role},
-    Role.BUREAU_ADMIN: {Role.BUREAU_ADMIN, Role.SCHOOL_ADMIN, Role.TEACHER, Role.ORG_ADMIN, Role.ORG_TEACHER},
+    Role.BUREAU_ADMIN: {
+        Role.BUREAU_ADMIN,
+        Role.SCHOOL_ADMIN,
+        Role.TEACHER,
+        Role.ORG_ADMIN,
+        Role.ORG_TEACHER,
+        Role.ORG_STAFF,
+    },
     Role.SCHOOL_ADMIN: {Role.TEACHER, Role.PARENT, Role.STUDENT},
-    Role.ORG_ADMIN: {Role.ORG_TEACHER},
+    Role.ORG_ADMIN: {Role.ORG_TEACHER, Role.ORG_STAFF},
 }
 
 

@@ -16,3 +16,26 @@ class Weekday(models.IntegerChoices):
 class HealthState(models.TextChoices):
     OK = "ok", "正常"
     FAILING = "failing", "异常"
+
+
+class CourseCategory(models.TextChoices):
+    """课程类别: what a course is about; organizations declare the kinds they offer, dispatches allow some."""
+
+    TUTORING = "tutoring", "学科辅导"
+    READING = "reading", "阅读"
+    SPORTS = "sports", "体育"
+    ARTS = "arts", "艺术"
+    SCIENCE = "science", "科普"
+    LABOUR = "labour", "劳动"
+    PSYCHOLOGY = "psychology", "心理"
+    CLUB = "club", "社团"
+    OTHER = "other", "其他"
+
+
+class MediaKind(models.TextChoices):
+    """Media kinds of JY/T 0650 accepted for uploads; each is checked by content (see core/media.py)."""
+
+    DOCUMENT = "document", "文档"
+    IMAGE = "image", "图片"
+    AUDIO = "audio", "音频"
+    VIDEO = "video", "视频"

@@ -19,6 +19,7 @@ HOME_TEMPLATES = {
     "teacher": "core/home/teacher.html",
     "org_admin": "core/home/org_admin.html",
     "org_teacher": "core/home/org_teacher.html",
+    "org_staff": "core/home/org_teacher.html",
     "parent": "core/home/parent.html",
     "student": "core/home/student.html",
 }

@@ -40,3 +40,9 @@ class OrganizationKind(models.TextChoices):
 class PartnershipStatus(models.TextChoices):
     ACTIVE = "active", "合作中"
     ENDED = "ended", "已结束"
+
+
+class ApplicationStatus(models.TextChoices):
+    SUBMITTED = "submitted", "待审核"
+    APPROVED = "approved", "已通过"
+    REJECTED = "rejected", "已驳回"

@@ -29,14 +29,16 @@ class ScopeRule:
 
     region: path (or paths, any of which may match) to a Region; an actor scoped to a region sees rows whose
         region is it or lies below it.
-    school / organization / user: path to the School / Organization / User of the actor's scope.
+    school / organization: path (or paths, any of which may match) to the School / Organization of the actor's
+        scope.
+    user: path to the User of a parent's or student's own objects.
     owner: path to the User who owns a personal object (tokens): whatever the role, only the owner sees it.
     distinct: set when a path crosses a to-many relation.
     """
 
     region: str | tuple[str, ...] | None = None
-    school: str | None = None
-    organization: str | None = None
+    school: str | tuple[str, ...] | None = None
+    organization: str | tuple[str, ...] | None = None
     user: str | None = None
     owner: str | None = None
     distinct: bool = False
@@ -88,10 +90,17 @@ def scope_filter(model: type[Model], actor: Actor) -> Q | None:
             q |= Q(**{f"{path}__in": ids})
         return q
     if actor.school_id is not None and rule.school:
-        return Q(**{rule.school: actor.school_id})
+        return _any_of(rule.school, actor.school_id)
     if actor.organization_id is not None and rule.organization:
-        return Q(**{rule.organization: actor.organization_id})
+        return _any_of(rule.organization, actor.organization_id)
     return Q(pk__in=[])
+
+
+def _any_of(paths: str | tuple[str, ...], value: int) -> Q:
+    q = Q()
+    for path in (paths,) if isinstance(paths, str) else paths:
+        q |= Q(**{path: value})
+    return q
 
 
 def scoped(queryset: QuerySet[M], actor: Actor) -> QuerySet[M]:

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "afterschool.accounts",
     "afterschool.tenancy",
     "afterschool.schools",
+    "afterschool.courses",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Nothing here: courses are written through their services and pages only."""

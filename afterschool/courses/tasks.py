@@ -1,0 +1,1 @@
+"""No background work for courses yet."""

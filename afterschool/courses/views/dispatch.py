@@ -1,0 +1,5 @@
+"""Pages: dispatch."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

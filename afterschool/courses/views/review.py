@@ -1,0 +1,5 @@
+"""Pages: review."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

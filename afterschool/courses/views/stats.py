@@ -1,0 +1,5 @@
+"""Pages: stats."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

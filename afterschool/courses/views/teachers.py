@@ -1,0 +1,5 @@
+"""Pages: teachers."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
