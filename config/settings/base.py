@@ -155,6 +155,12 @@ STATICFILES_DIRS = [
 ]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = BASE_DIR / "var" / "media"
+# Upload limits per media kind (JY/T 0650 formats, checked by content in core/media.py). Files are served only
+# through views that check who may read them, never from MEDIA_URL.
+_MB = 1024 * 1024
+MEDIA_SIZE_LIMITS = {"document": 50 * _MB, "image": 10 * _MB, "audio": 50 * _MB, "video": 300 * _MB}
+# Large uploads spool to disk beyond this size instead of staying in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * _MB
 STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
