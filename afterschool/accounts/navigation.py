@@ -49,6 +49,7 @@ _MENU: list[tuple[Any, ...]] = [
         (Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN, Role.SCHOOL_ADMIN, Role.ORG_ADMIN),
         OrgPermission.TEACHER_VIEW,
     ),
+    ("师资汇总", "courses:teacher_summary", (Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN)),
     (
         "教师外派",
         "courses:dispatch_list",
