@@ -39,7 +39,7 @@ _MENU: list[tuple[Any, ...]] = [
     (
         "课程",
         "courses:course_list",
-        (Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN, Role.SCHOOL_ADMIN, Role.ORG_ADMIN),
+        (Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN, Role.SCHOOL_ADMIN, Role.TEACHER, Role.ORG_ADMIN),
         OrgPermission.COURSE_VIEW,
     ),
     ("课程审核", "courses:review_list", (Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN, Role.SCHOOL_ADMIN)),
