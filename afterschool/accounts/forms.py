@@ -7,7 +7,8 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from afterschool.tenancy.models import Organization, Region, School
 
-from .choices import Role
+from .choices import OrgPermission, Role
+from .models import OrgRole
 
 
 class LoginForm(AuthenticationForm):
@@ -71,3 +72,42 @@ class UserCreateForm(forms.Form):
         self.fields["region"].queryset = regions  # type: ignore[attr-defined]
         self.fields["school"].queryset = schools  # type: ignore[attr-defined]
         self.fields["organization"].queryset = organizations  # type: ignore[attr-defined]
+
+
+class OrgRoleForm(forms.Form):
+    """机构角色: name, description and the permissions chosen from the organization permission catalogue."""
+
+    organization = forms.ModelChoiceField(label="机构", queryset=Organization.objects.none(), required=False)
+    name = forms.CharField(label="角色名称", max_length=32)
+    description = forms.CharField(label="说明", max_length=200, required=False)
+    permissions = forms.MultipleChoiceField(
+        label="权限",
+        choices=OrgPermission.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "未知的权限“%(value)s”"},
+    )
+
+    def __init__(self, *args: Any, organizations: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if organizations is None:
+            del self.fields["organization"]
+        else:
+            self.fields["organization"].queryset = organizations  # type: ignore[attr-defined]
+            self.fields["organization"].required = True
+            self.fields["organization"].error_messages["required"] = "请选择机构"
+        self.fields["name"].error_messages["required"] = "请填写角色名称"
+
+
+class OrgMemberRolesForm(forms.Form):
+    roles = forms.ModelMultipleChoiceField(
+        label="机构角色",
+        queryset=OrgRole.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "角色“%(value)s”不存在或不属于该机构", "invalid_pk_value": "角色编号不正确"},
+    )
+
+    def __init__(self, *args: Any, roles: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["roles"].queryset = roles  # type: ignore[attr-defined]

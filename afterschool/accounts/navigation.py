@@ -69,7 +69,8 @@ _MENU: list[tuple[Any, ...]] = [
     ("应急联系人", "schools:contact_list", (Role.SCHOOL_ADMIN,)),
     ("常规课表", "schools:timetable", (Role.SCHOOL_ADMIN, Role.TEACHER)),
     ("批量导入", "schools:import_index", (Role.SCHOOL_ADMIN,)),
-    ("账号", "accounts:user_list", _ALL_ADMINS),
+    ("账号", "accounts:user_list", _ALL_ADMINS, OrgPermission.ACCOUNT_MANAGE),
+    ("机构人员", "accounts:org_member_list", (Role.ORG_ADMIN,), OrgPermission.ACCOUNT_MANAGE),
     ("审计日志", "accounts:audit_list", _ALL_ADMINS),
     ("API 令牌", "accounts:token_list", (Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN, Role.SCHOOL_ADMIN, Role.ORG_ADMIN)),
 ]

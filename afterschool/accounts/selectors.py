@@ -8,11 +8,12 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from afterschool.core import crypto
+from afterschool.core.errors import NotFound
 from afterschool.tenancy.actor import Actor
 from afterschool.tenancy.scoping import get_scoped_or_404, scoped
 
 from .choices import ROLE_PRIORITY
-from .models import MOBILE_INDEX_PURPOSE, ApiToken, AuditEvent, RoleMembership, User
+from .models import MOBILE_INDEX_PURPOSE, ApiToken, AuditEvent, OrgRole, RoleMembership, User
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 
@@ -83,3 +84,85 @@ def token_list(*, actor: Actor) -> QuerySet[ApiToken]:
 
 def token_get(*, actor: Actor, token_id: Any) -> ApiToken:
     return get_scoped_or_404(ApiToken.objects.all(), actor, pk=token_id)
+
+
+# --- Organization roles (机构角色, §5.5.3) -----------------------------------------------------------------------
+
+
+def _org_account_reader(actor: Actor) -> bool:
+    """An organization's own people read its roles and members only with 账号与角色管理; others by scope."""
+    from .choices import ORG_ROLES, OrgPermission
+
+    if actor.role in ORG_ROLES:
+        return actor.has_org_permission(OrgPermission.ACCOUNT_MANAGE)
+    return True
+
+
+def org_role_list(*, actor: Actor, filters: dict[str, Any] | None = None) -> QuerySet[OrgRole]:
+    filters = filters or {}
+    qs = scoped(OrgRole.objects.select_related("organization"), actor)
+    if not _org_account_reader(actor):
+        return qs.none()
+    q = (filters.get("q") or "").strip()
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(description__icontains=q))
+    organization = filters.get("organization")
+    if organization:
+        try:
+            qs = qs.filter(organization_id=int(organization))
+        except (TypeError, ValueError):
+            return qs.none()
+    permission = filters.get("permission")
+    if permission:
+        # JSON containment is not portable to SQLite; an organization has few roles, so match in Python.
+        qs = qs.filter(pk__in=[pk for pk, perms in qs.values_list("pk", "permissions") if permission in (perms or [])])
+    return qs.order_by("organization_id", "name")
+
+
+def org_role_get(*, actor: Actor, org_role_id: Any) -> OrgRole:
+    if not _org_account_reader(actor):
+        raise NotFound()
+    return get_scoped_or_404(OrgRole.objects.select_related("organization"), actor, pk=org_role_id)
+
+
+def _org_members(actor: Actor) -> QuerySet[RoleMembership]:
+    from .choices import Role
+
+    return scoped(
+        RoleMembership.objects.filter(
+            role__in=(Role.ORG_TEACHER, Role.ORG_STAFF), organization__isnull=False, is_active=True
+        )
+        .select_related("user", "organization")
+        .prefetch_related("org_roles"),
+        actor,
+    )
+
+
+def org_member_list(*, actor: Actor, filters: dict[str, Any] | None = None) -> QuerySet[RoleMembership]:
+    """Teachers and staff of the organizations the actor may see, each with its org roles."""
+    filters = filters or {}
+    qs = _org_members(actor)
+    if not _org_account_reader(actor):
+        return qs.none()
+    q = (filters.get("q") or "").strip()
+    if q:
+        cond = Q(user__username__icontains=q) | Q(user__display_name__icontains=q)
+        if MOBILE_RE.match(q):
+            cond |= Q(user__mobile_index=crypto.blind_index(q, purpose=MOBILE_INDEX_PURPOSE))
+        qs = qs.filter(cond)
+    if filters.get("role"):
+        qs = qs.filter(role=filters["role"])
+    for key, path in (("org_role", "org_roles"), ("organization", "organization_id")):
+        value = filters.get(key)
+        if value:
+            try:
+                qs = qs.filter(**{path: int(value)}).distinct()
+            except (TypeError, ValueError):
+                return qs.none()
+    return qs.order_by("organization_id", "user__username")
+
+
+def org_member_get(*, actor: Actor, membership_id: Any) -> RoleMembership:
+    if not _org_account_reader(actor):
+        raise NotFound()
+    return get_scoped_or_404(_org_members(actor), actor, pk=membership_id)

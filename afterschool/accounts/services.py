@@ -16,13 +16,14 @@ from django.utils import timezone
 
 from afterschool.core import crypto
 from afterschool.core.errors import NotFound, PermissionDenied, ValidationFailed
+from afterschool.core.services import apply_changes, validate_and_save
 from afterschool.tenancy.actor import Actor
 from afterschool.tenancy.models import Organization, Region, School
 
 from . import selectors
 from .audit import audit_record
-from .choices import SCOPE_KIND_OF_ROLE, AuditEventType, AuditOutcome, Role, ScopeKind
-from .models import ApiToken, RoleMembership, User
+from .choices import ORG_ROLES, SCOPE_KIND_OF_ROLE, AuditEventType, AuditOutcome, OrgPermission, Role, ScopeKind
+from .models import ApiToken, OrgRole, RoleMembership, User
 
 TOKEN_PREFIX = "as_"
 # API tokens are for systems that act for an administrative role (教务系统, 统计平台 …).
@@ -42,6 +43,38 @@ GRANTABLE_ROLES: dict[str, set[str]] = {
     Role.SCHOOL_ADMIN: {Role.TEACHER, Role.PARENT, Role.STUDENT},
     Role.ORG_ADMIN: {Role.ORG_TEACHER, Role.ORG_STAFF},
 }
+# Organization members whose org roles carry 账号与角色管理 may grant these (never 机构管理员).
+ORG_MEMBER_GRANTABLE_ROLES = {Role.ORG_TEACHER.value, Role.ORG_STAFF.value}
+# The memberships an organization's own roles (机构角色) can be assigned to.
+ORG_ROLE_HOLDERS = (Role.ORG_TEACHER, Role.ORG_STAFF)
+ORG_PERMISSION_PREFIX = "org."
+
+
+def grantable_roles(actor: Actor) -> set[str]:
+    """The roles the actor may give or take away (inside its own scope)."""
+    if actor.is_system_admin:
+        return {r.value for r in Role}
+    roles = set(GRANTABLE_ROLES.get(actor.role or "", set()))
+    if actor.role in ORG_ROLE_HOLDERS and actor.has_org_permission(OrgPermission.ACCOUNT_MANAGE):
+        roles |= ORG_MEMBER_GRANTABLE_ROLES
+    return roles
+
+
+def can_manage_accounts(actor: Actor) -> bool:
+    """Admins manage the accounts of their scope; organization members do when granted 账号与角色管理."""
+    if actor.has_role(Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN, Role.SCHOOL_ADMIN, Role.ORG_ADMIN):
+        return True
+    return actor.role in ORG_ROLE_HOLDERS and actor.has_org_permission(OrgPermission.ACCOUNT_MANAGE)
+
+
+def require_org_permission(actor: Actor, code: str) -> None:
+    """Refuse unless the actor holds the organization permission `code` (§5.5.3); names it in the message."""
+    if not actor.has_org_permission(code):
+        try:
+            label = str(OrgPermission(code).label)
+        except ValueError:
+            label = code
+        raise PermissionDenied(f"没有权限：当前角色缺少机构权限“{label}”")
 
 
 def login_identity_for_lockout(request: HttpRequest | None, credentials: dict[str, Any] | None) -> str:
@@ -85,7 +118,7 @@ def _scope_objects(
 
 
 def _assert_can_grant(*, actor: Actor, role: str, scope: dict[str, Any]) -> None:
-    if role not in GRANTABLE_ROLES.get(actor.role or "", set()) and not actor.is_system_admin:
+    if role not in grantable_roles(actor):
         raise PermissionDenied(f"无权授予角色“{Role(role).label}”")
     if actor.is_system_admin:
         return
@@ -200,10 +233,18 @@ def user_set_admin_site_access(*, actor: Actor, user: User, allowed: bool) -> Us
 def membership_revoke(*, actor: Actor, membership: RoleMembership) -> None:
     scope = {"region": membership.region, "school": membership.school, "organization": membership.organization}
     _assert_can_grant(actor=actor, role=membership.role, scope=scope)
+    org_roles = sorted(membership.org_roles.values_list("name", flat=True))
+    membership.org_roles.clear()
     membership.is_active = False
-    membership.save(update_fields=["is_active", "updated_at"])
+    membership.permissions = _permissions_without_org(membership.permissions)
+    membership.save(update_fields=["is_active", "permissions", "updated_at"])
     ApiToken.objects.filter(membership=membership, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    audit_record(actor=actor, event=AuditEventType.MEMBERSHIP_REVOKE, obj=membership)
+    audit_record(
+        actor=actor,
+        event=AuditEventType.MEMBERSHIP_REVOKE,
+        obj=membership,
+        detail={"org_roles_removed": org_roles} if org_roles else None,
+    )
 
 
 def password_change(*, actor: Actor, user: User, old_password: str, new_password: str) -> None:
@@ -404,3 +445,218 @@ def record_denial(*, actor: Actor, reason: str, path: str = "") -> None:
 def record_write(*, actor: Actor, event: str, obj: Any, detail: dict[str, Any] | None = None) -> None:
     """Audit a write service of any app (create/update/delete/export)."""
     audit_record(actor=actor, event=event, obj=obj, detail=detail)
+
+
+# --- Organization roles (机构角色, §5.5.3) -----------------------------------------------------------------------
+#
+# An organization defines named sets of OrgPermission and assigns them to its teachers and staff. The permissions
+# of a member's org roles are folded into `RoleMembership.permissions`, which the Actor reads on every request
+# (session and token alike), so a change applies from the next request on.
+
+ORG_ROLE_FIELDS = ("name", "description", "permissions")
+
+
+def _permissions_without_org(permissions: list[str] | None) -> list[str]:
+    return [p for p in permissions or [] if not str(p).startswith(ORG_PERMISSION_PREFIX)]
+
+
+def _recompute_permissions(membership: RoleMembership) -> list[str]:
+    """(the membership's own non-organization permissions) ∪ (the permissions of its org roles)."""
+    granted: set[str] = set(_permissions_without_org(membership.permissions))
+    for role in membership.org_roles.all():
+        granted |= {p for p in role.permissions or [] if p in OrgPermission.values}
+    new = sorted(granted)
+    if new != list(membership.permissions or []):
+        membership.permissions = new
+        membership.save(update_fields=["permissions", "updated_at"])
+    return new
+
+
+def _clean_org_permissions(values: Any) -> list[str]:
+    if values is None:
+        return []
+    if not isinstance(values, list | tuple | set | frozenset):
+        raise ValidationFailed({"permissions": ["权限须为列表"]})
+    unknown = [str(v) for v in values if v not in OrgPermission.values]
+    if unknown:
+        raise ValidationFailed({"permissions": [f"未知的权限“{v[:40]}”" for v in unknown[:10]]})
+    return sorted(set(values))
+
+
+def _actor_is_org_manager(actor: Actor) -> bool:
+    """System admins and organization admins hold every organization permission; nothing to escalate to."""
+    return actor.is_system_admin or actor.role == Role.ORG_ADMIN
+
+
+def _require_org_account_manager(actor: Actor, organization_id: int | None) -> None:
+    """Writes of org roles and assignments: a system admin anywhere, else a member of that very organization
+    (its admin, or its teacher/staff holding 账号与角色管理). Bureau and school roles never write them."""
+    if actor.is_system_admin:
+        return
+    if actor.role not in ORG_ROLES:
+        raise PermissionDenied("只有机构管理员或被授权的机构人员可以维护机构角色")
+    require_org_permission(actor, OrgPermission.ACCOUNT_MANAGE)
+    if organization_id is None or actor.organization_id != organization_id:
+        raise NotFound()
+
+
+def _refuse_escalation(actor: Actor, permissions: list[str] | set[str], what: str) -> None:
+    if _actor_is_org_manager(actor):
+        return
+    beyond = sorted(set(permissions) - set(actor.permissions))
+    if beyond:
+        labels = "、".join(str(OrgPermission(p).label) for p in beyond if p in OrgPermission.values)
+        raise PermissionDenied(f"不能{what}含有您本人没有的权限（{labels}）的机构角色")
+
+
+def _org_role_check(org_role: OrgRole) -> None:
+    errors: dict[str, list[str]] = {}
+    org_role.name = (org_role.name or "").strip()
+    org_role.description = (org_role.description or "").strip()
+    if not org_role.name:
+        errors["name"] = ["请填写角色名称"]
+    elif len(org_role.name) > 32:
+        errors["name"] = ["角色名称最多 32 个字符"]
+    elif (
+        OrgRole.objects.filter(organization_id=org_role.organization_id, name=org_role.name)
+        .exclude(pk=org_role.pk)
+        .exists()
+    ):
+        errors["name"] = [f"本机构已有名为“{org_role.name}”的角色"]
+    if len(org_role.description) > 200:
+        errors["description"] = ["说明最多 200 个字符"]
+    if errors:
+        raise ValidationFailed(errors)
+
+
+@transaction.atomic
+def org_role_create(*, actor: Actor, data: dict[str, Any]) -> OrgRole:
+    """An organization defines a role for its own people. Its admin (or staff with 账号与角色管理, only with
+    permissions it holds itself); a system admin names the organization."""
+    if actor.is_system_admin:
+        organization = data.get("organization")
+        if organization is None:
+            raise ValidationFailed({"organization": ["请选择机构"]})
+    else:
+        _require_org_account_manager(actor, actor.organization_id)
+        organization = actor.membership.organization if actor.membership is not None else None
+    permissions = _clean_org_permissions(data.get("permissions"))
+    _refuse_escalation(actor, permissions, "创建")
+    org_role = OrgRole(
+        organization=organization,
+        name=data.get("name") or "",
+        description=data.get("description") or "",
+        permissions=permissions,
+    )
+    _org_role_check(org_role)
+    validate_and_save(org_role)
+    audit_record(actor=actor, event=AuditEventType.CREATE, obj=org_role, detail={"permissions": permissions})
+    return org_role
+
+
+@transaction.atomic
+def org_role_update(*, actor: Actor, org_role: OrgRole, data: dict[str, Any]) -> OrgRole:
+    """Change a role; every member holding it gets its permissions recomputed in the same transaction."""
+    org_role = selectors.org_role_get(actor=actor, org_role_id=org_role.pk)
+    _require_org_account_manager(actor, org_role.organization_id)
+    _refuse_escalation(actor, org_role.permissions or [], "修改")
+    changes = {k: v for k, v in data.items() if k in ORG_ROLE_FIELDS}
+    if "permissions" in changes:
+        changes["permissions"] = _clean_org_permissions(changes["permissions"])
+        _refuse_escalation(actor, changes["permissions"], "设置")
+    before = list(org_role.permissions or [])
+    for field in ("name", "description"):
+        if field in changes and changes[field] is None:
+            changes[field] = ""
+    diff = apply_changes(org_role, {k: v for k, v in changes.items() if k != "permissions"}, allowed=ORG_ROLE_FIELDS)
+    if "permissions" in changes and changes["permissions"] != before:
+        org_role.permissions = changes["permissions"]
+        diff["permissions"] = [before, changes["permissions"]]
+    _org_role_check(org_role)
+    validate_and_save(org_role)
+    recomputed = 0
+    if "permissions" in diff:
+        for membership in org_role.memberships.all():
+            _recompute_permissions(membership)
+            recomputed += 1
+    audit_record(
+        actor=actor,
+        event=AuditEventType.UPDATE,
+        obj=org_role,
+        detail={"changes": diff, "members_recomputed": recomputed},
+    )
+    return org_role
+
+
+@transaction.atomic
+def org_role_delete(*, actor: Actor, org_role: OrgRole) -> list[RoleMembership]:
+    """Delete a role; it is taken away from its members, whose permissions are recomputed. Returns them."""
+    org_role = selectors.org_role_get(actor=actor, org_role_id=org_role.pk)
+    _require_org_account_manager(actor, org_role.organization_id)
+    _refuse_escalation(actor, org_role.permissions or [], "删除")
+    members = list(org_role.memberships.all())
+    audit_record(
+        actor=actor,
+        event=AuditEventType.DELETE,
+        obj=org_role,
+        detail={"permissions": org_role.permissions, "members": [m.pk for m in members]},
+    )
+    org_role.delete()
+    for membership in members:
+        _recompute_permissions(membership)
+    return members
+
+
+@transaction.atomic
+def org_roles_assign(*, actor: Actor, membership: RoleMembership, roles: list[OrgRole]) -> RoleMembership:
+    """Set the org roles of one teacher/staff member of the actor's organization and recompute its permissions.
+
+    Nobody assigns roles to itself; organization staff change only roles whose permissions they hold.
+    """
+    membership = selectors.org_member_get(actor=actor, membership_id=membership.pk)
+    _require_org_account_manager(actor, membership.organization_id)
+    if membership.role not in ORG_ROLE_HOLDERS:
+        raise ValidationFailed({"membership": ["只能给机构教师或机构工作人员分配机构角色"]})
+    if not actor.is_system_admin and membership.user_id == actor.user_id:
+        raise PermissionDenied("不能给自己分配机构角色")
+    if (
+        not _actor_is_org_manager(actor)
+        and RoleMembership.objects.filter(
+            user_id=membership.user_id, role=Role.ORG_ADMIN, organization=membership.organization, is_active=True
+        ).exists()
+    ):
+        raise PermissionDenied("机构工作人员不能管理机构管理员的角色")
+    wanted: dict[int, OrgRole] = {}
+    for role in roles:
+        if role.organization_id != membership.organization_id:
+            raise ValidationFailed({"roles": [f"角色“{role.name}”不属于该机构"]})
+        wanted[role.pk] = role
+    current = {r.pk: r for r in membership.org_roles.all()}
+    added = [wanted[pk] for pk in wanted.keys() - current.keys()]
+    removed = [current[pk] for pk in current.keys() - wanted.keys()]
+    for role in added + removed:
+        _refuse_escalation(actor, role.permissions or [], "分配或收回")
+    before = list(membership.permissions or [])
+    membership.org_roles.set(list(wanted.values()))
+    after = _recompute_permissions(membership)
+    audit_record(
+        actor=actor,
+        event=AuditEventType.UPDATE,
+        obj=membership,
+        detail={
+            "user": membership.user.username,
+            "org_roles_added": sorted(r.name for r in added),
+            "org_roles_removed": sorted(r.name for r in removed),
+            "permissions": [before, after],
+        },
+    )
+    return membership
+
+
+def org_roles_by_ids(*, actor: Actor, ids: list[int], organization_id: int | None) -> list[OrgRole]:
+    """Resolve role ids sent by a client; an id outside the actor's sight or the organization is refused."""
+    found = {r.pk: r for r in selectors.org_role_list(actor=actor).filter(pk__in=set(ids))}
+    bad = [i for i in ids if i not in found or found[i].organization_id != organization_id]
+    if bad:
+        raise ValidationFailed({"roles": [f"角色 {i} 不存在或不属于该机构" for i in bad[:10]]})
+    return [found[i] for i in dict.fromkeys(ids)]

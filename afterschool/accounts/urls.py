@@ -16,4 +16,11 @@ urlpatterns = [
     path("audit/", views.audit_list_view, name="audit_list"),
     path("tokens/", views.token_list_view, name="token_list"),
     path("tokens/<int:token_id>/revoke/", views.token_revoke_view, name="token_revoke"),
+    path("org/roles/", views.org_role_list_view, name="org_role_list"),
+    path("org/roles/new/", views.org_role_create_view, name="org_role_create"),
+    path("org/roles/<int:org_role_id>/", views.org_role_detail_view, name="org_role_detail"),
+    path("org/roles/<int:org_role_id>/edit/", views.org_role_edit_view, name="org_role_edit"),
+    path("org/roles/<int:org_role_id>/delete/", views.org_role_delete_view, name="org_role_delete"),
+    path("org/members/", views.org_member_list_view, name="org_member_list"),
+    path("org/members/<int:membership_id>/roles/", views.org_member_roles_view, name="org_member_roles"),
 ]
