@@ -1,4 +1,8 @@
-"""/api/v1/tenancy/: regions, schools, organizations. Thin: parse, call selector/service, serialise."""
+"""/api/v1/tenancy/: regions, schools, organizations, 入驻申请 review, partnerships. Thin: parse, call, serialise.
+
+The public 入驻申请 form itself is page-only (/tenancy/apply/): it takes a licence file, needs CSRF and is
+rate-limited per client address; there is no anonymous API endpoint for it.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +15,24 @@ from afterschool.core.api import ErrorOut, Paged, PageParams, actor_of, paged
 from afterschool.core.errors import NotFound, ValidationFailed
 
 from . import selectors, services
-from .models import Region
+from .models import Organization, Region, School
 from .schemas import (
+    ApplicationApproveIn,
+    ApplicationFilters,
+    ApplicationOut,
+    ApplicationRejectIn,
+    ApprovalOut,
     OrganizationFilters,
     OrganizationIn,
     OrganizationOut,
     OrganizationPatch,
+    OrganizationStatusChangeOut,
     OrganizationStatusIn,
+    PartnershipEndIn,
+    PartnershipFilters,
+    PartnershipIn,
+    PartnershipOut,
+    PartnershipPatch,
     RegionFilters,
     RegionOut,
     SchoolFilters,
@@ -128,3 +143,92 @@ def organization_delete(request: HttpRequest, organization_id: int) -> Any:
     organization = selectors.organization_get(actor=actor, organization_id=organization_id)
     services.organization_delete(actor=actor, organization=organization)
     return Status(204, None)
+
+
+@router.get(
+    "/organizations/{organization_id}/status-history",
+    response={200: list[OrganizationStatusChangeOut], **ERRORS},
+    summary="机构状态变更记录",
+)
+def organization_status_history(request: HttpRequest, organization_id: int) -> Any:
+    return list(selectors.organization_status_history(actor=actor_of(request), organization_id=organization_id))
+
+
+# --- 入驻申请 review ----------------------------------------------------------------------------------------------
+
+
+@router.get("/applications", response={200: Paged[ApplicationOut], **ERRORS}, summary="入驻申请列表")
+def application_list(request: HttpRequest, filters: Query[ApplicationFilters], paging: Query[PageParams]) -> Any:
+    return paged(selectors.application_list(actor=actor_of(request), filters=filters.dict()), paging)
+
+
+@router.get("/applications/{application_id}", response={200: ApplicationOut, **ERRORS}, summary="入驻申请详情")
+def application_detail(request: HttpRequest, application_id: int) -> Any:
+    return selectors.application_get(actor=actor_of(request), application_id=application_id)
+
+
+@router.post(
+    "/applications/{application_id}/approve",
+    response={200: ApprovalOut, **ERRORS},
+    summary="通过入驻申请（返回机构和只出现一次的初始密码）",
+)
+def application_approve(request: HttpRequest, application_id: int, payload: ApplicationApproveIn) -> Any:
+    approval = services.application_approve(
+        actor=actor_of(request), application_id=application_id, comment=payload.comment
+    )
+    return {
+        "application": approval.application,
+        "organization": approval.organization,
+        "username": approval.username,
+        "initial_password": approval.initial_password,
+    }
+
+
+@router.post("/applications/{application_id}/reject", response={200: ApplicationOut, **ERRORS}, summary="驳回入驻申请")
+def application_reject(request: HttpRequest, application_id: int, payload: ApplicationRejectIn) -> Any:
+    return services.application_reject(actor=actor_of(request), application_id=application_id, reason=payload.reason)
+
+
+# --- partnerships -----------------------------------------------------------------------------------------------
+
+
+@router.get("/partnerships", response={200: Paged[PartnershipOut], **ERRORS}, summary="合作关系列表")
+def partnership_list(request: HttpRequest, filters: Query[PartnershipFilters], paging: Query[PageParams]) -> Any:
+    return paged(selectors.partnership_list(actor=actor_of(request), filters=filters.dict()), paging)
+
+
+@router.post("/partnerships", response={201: PartnershipOut, **ERRORS}, summary="新建合作关系")
+def partnership_create(request: HttpRequest, payload: PartnershipIn) -> Any:
+    actor = actor_of(request)
+    school_id = payload.school_id or actor.school_id
+    if school_id is None:
+        raise ValidationFailed({"school_id": ["请指定学校"]})
+    partnership = services.partnership_create(
+        actor=actor,
+        school=School(pk=school_id),
+        organization=Organization(pk=payload.organization_id),
+        starts_on=payload.starts_on,
+        ends_on=payload.ends_on,
+    )
+    return Status(201, partnership)
+
+
+@router.get("/partnerships/{partnership_id}", response={200: PartnershipOut, **ERRORS}, summary="合作关系详情")
+def partnership_detail(request: HttpRequest, partnership_id: int) -> Any:
+    return selectors.partnership_get(actor=actor_of(request), partnership_id=partnership_id)
+
+
+@router.patch("/partnerships/{partnership_id}", response={200: PartnershipOut, **ERRORS}, summary="修改合作期间")
+def partnership_update(request: HttpRequest, partnership_id: int, payload: PartnershipPatch) -> Any:
+    actor = actor_of(request)
+    partnership = selectors.partnership_get(actor=actor, partnership_id=partnership_id)
+    return services.partnership_update(actor=actor, partnership=partnership, data=payload.dict(exclude_unset=True))
+
+
+@router.post("/partnerships/{partnership_id}/end", response={200: PartnershipOut, **ERRORS}, summary="结束合作")
+def partnership_end(request: HttpRequest, partnership_id: int, payload: PartnershipEndIn) -> Any:
+    actor = actor_of(request)
+    partnership = selectors.partnership_get(actor=actor, partnership_id=partnership_id)
+    return services.partnership_end(
+        actor=actor, partnership=partnership, reason=payload.reason, ends_on=payload.ends_on
+    )

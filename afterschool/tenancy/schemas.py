@@ -1,12 +1,21 @@
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
 
 from ninja import Field, Schema
 
 from afterschool.core.api import PatchSchema, Text
 
-from .choices import OrganizationKind, OrganizationStatus, RegionLevel, SchoolNature, SchoolType
+from .choices import (
+    ApplicationStatus,
+    OrganizationKind,
+    OrganizationStatus,
+    PartnershipStatus,
+    RegionLevel,
+    SchoolNature,
+    SchoolType,
+)
 
 
 class RegionOut(Schema):
@@ -112,3 +121,91 @@ class OrganizationPatch(PatchSchema):
 class OrganizationStatusIn(Schema):
     status: OrganizationStatus
     reason: Text = Field("", max_length=200)
+
+
+class OrganizationStatusChangeOut(Schema):
+    id: int
+    from_status: str
+    to_status: OrganizationStatus
+    reason: str
+    changed_by_id: int | None
+    changed_at: datetime
+
+
+class ApplicationOut(Schema):
+    id: int
+    reference: str
+    credit_code: str
+    name: str
+    kind: OrganizationKind
+    region_id: int
+    contact_name: str
+    contact_phone: str
+    contact_email: str
+    address: str
+    course_categories: list[str]
+    teacher_summary: str
+    status: ApplicationStatus
+    created_at: datetime
+    reviewed_at: datetime | None
+    reviewed_by_id: int | None
+    review_comment: str
+    organization_id: int | None
+
+
+class ApplicationFilters(Schema):
+    q: Text | None = Field(None, max_length=64, description="机构名称、信用代码前缀或申请编号")
+    status: ApplicationStatus | None = None
+    kind: OrganizationKind | None = None
+    region: int | None = Field(None, ge=1, le=2**62)
+
+
+class ApplicationApproveIn(Schema):
+    comment: Text = Field("", max_length=500)
+
+
+class ApplicationRejectIn(Schema):
+    reason: Text = Field(..., min_length=1, max_length=500)
+
+
+class ApprovalOut(Schema):
+    application: ApplicationOut
+    organization: OrganizationOut
+    username: str
+    initial_password: str = Field(..., description="只在此响应中出现一次，平台不保存明文")
+
+
+class PartnershipOut(Schema):
+    id: int
+    school_id: int
+    organization_id: int
+    starts_on: date
+    ends_on: date | None
+    status: PartnershipStatus
+    end_reason: str
+
+
+class PartnershipFilters(Schema):
+    q: Text | None = Field(None, max_length=64, description="学校或机构名称")
+    school: int | None = Field(None, ge=1, le=2**62)
+    organization: int | None = Field(None, ge=1, le=2**62)
+    status: PartnershipStatus | None = None
+
+
+class PartnershipIn(Schema):
+    school_id: int | None = Field(None, ge=1, le=2**62, description="学校管理员可不填（本校）")
+    organization_id: int = Field(..., ge=1, le=2**62)
+    starts_on: date
+    ends_on: date | None = None
+
+
+class PartnershipPatch(PatchSchema):
+    nullable = frozenset({"ends_on"})
+
+    starts_on: date | None = None
+    ends_on: date | None = None
+
+
+class PartnershipEndIn(Schema):
+    reason: Text = Field(..., min_length=1, max_length=200)
+    ends_on: date | None = None

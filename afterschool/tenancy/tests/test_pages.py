@@ -488,7 +488,8 @@ def test_status_page_requires_a_reason_for_suspension(world: Any, login: Any) ->
 
 def test_status_page_suspends_with_reason(world: Any, login: Any) -> None:
     response = login(world.users["bureau_a"]).post(
-        f"/tenancy/organizations/{world.org_a.pk}/status/", {"status": "suspended", "reason": "资质过期"}
+        f"/tenancy/organizations/{world.org_a.pk}/status/",
+        {"status": "suspended", "reason": "资质过期", "confirmed": "1"},  # after the confirmation page
     )
     assert response.status_code == 302
     assert response["Location"] == f"/tenancy/organizations/{world.org_a.pk}/"
