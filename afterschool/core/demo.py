@@ -15,6 +15,7 @@ from django.db import transaction
 from afterschool.accounts import services as account_services
 from afterschool.accounts.choices import Role
 from afterschool.accounts.models import RoleMembership, User
+from afterschool.courses.services.demo import demo_courses_ensure
 from afterschool.schools.services.demo import demo_population_ensure
 from afterschool.tenancy import services as tenancy_services
 from afterschool.tenancy.actor import system_actor
@@ -127,7 +128,7 @@ def load_demo() -> dict[str, object]:
     _user("school", "海淀实验小学 李主任", Role.SCHOOL_ADMIN, school=school1)
     teacher = _user("teacher", "陈老师", Role.TEACHER, mobile="13800000002", school=school1)
     _user("orgadmin", "活动中心 王主任", Role.ORG_ADMIN, organization=org1)
-    _user("orgteacher", "活动中心 赵老师", Role.ORG_TEACHER, organization=org1)
+    _user("orgteacher", "活动中心 赵老师", Role.ORG_TEACHER, mobile="13800000003", organization=org1)
     parent = _user("parent", "刘女士", Role.PARENT, mobile="13800000001")
     student = _user("student", "刘小明", Role.STUDENT, school=school1)
     if not RoleMembership.objects.filter(user=teacher, role=Role.PARENT).exists():
@@ -138,7 +139,9 @@ def load_demo() -> dict[str, object]:
     population = demo_population_ensure(
         actor=system_actor(), school=school1, teacher=teacher, parent=parent, student_user=student
     )
+    courses_created = demo_courses_ensure(school=school1, organizations=[org1, org2])
     return {
+        "courses_created": courses_created,
         "schools": [school1, school2, school3],
         "organizations": [org1, org2],
         "region": haidian,
