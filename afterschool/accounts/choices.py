@@ -57,6 +57,13 @@ class OrgPermission(models.TextChoices):
     ACCOUNT_MANAGE = "org.account_manage", "账号与角色管理"
 
 
+# Who may change something may also see it: these permissions include the ones named.
+ORG_PERMISSION_IMPLIES: dict[str, frozenset[str]] = {
+    OrgPermission.COURSE_EDIT: frozenset({OrgPermission.COURSE_VIEW}),
+    OrgPermission.COURSE_SUBMIT: frozenset({OrgPermission.COURSE_VIEW}),
+    OrgPermission.TEACHER_EDIT: frozenset({OrgPermission.TEACHER_VIEW}),
+}
+
 ORG_ROLES = ("org_admin", "org_teacher", "org_staff")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from afterschool.accounts.choices import ORG_ROLES, SCOPE_KIND_OF_ROLE, Role
+from afterschool.accounts.choices import ORG_PERMISSION_IMPLIES, ORG_ROLES, SCOPE_KIND_OF_ROLE, Role
 
 if TYPE_CHECKING:
     from afterschool.accounts.models import RoleMembership, User
@@ -67,10 +67,13 @@ class Actor:
 
     def has_org_permission(self, code: str) -> bool:
         """An organization's own permissions (§5.5.3): its admin holds all; its staff and teachers those of the
-        org roles assigned to them. System admins pass; every other role holds none."""
+        org roles assigned to them (an edit permission includes its view). System admins pass; every other role
+        holds none."""
         if self.is_system_admin or self.role == Role.ORG_ADMIN:
             return True
-        return self.role in ORG_ROLES and code in self.permissions
+        if self.role not in ORG_ROLES:
+            return False
+        return code in self.permissions or any(code in ORG_PERMISSION_IMPLIES.get(p, ()) for p in self.permissions)
 
     def audit_fields(self) -> dict[str, Any]:
         return {

@@ -114,8 +114,19 @@ def scoped(queryset: QuerySet[M], actor: Actor) -> QuerySet[M]:
     return queryset
 
 
+_BIGINT = 2**63
+
+
+def _out_of_range(value: Any) -> bool:
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        value = int(value)
+    return isinstance(value, int) and not isinstance(value, bool) and not -_BIGINT <= value < _BIGINT
+
+
 def get_scoped_or_404(queryset: QuerySet[M], actor: Actor, **lookup: Any) -> M:
     """The object if the actor may see it; otherwise NotFound — exactly as if it did not exist."""
+    if any(_out_of_range(value) for value in lookup.values()):
+        raise NotFound()  # no row has such an id; asking the database would overflow its integer type
     try:
         return scoped(queryset, actor).get(**lookup)
     except (ObjectDoesNotExist, ValueError, TypeError):

@@ -234,7 +234,8 @@ def _record_status_change(*, actor: Actor, organization: Organization, old: str,
 def organization_set_status(*, actor: Actor, organization: Organization, status: str, reason: str = "") -> Organization:
     """The bureau activates, suspends or records the exit of an organization; history row + audit.
 
-    Exiting ends every active partnership of the organization (end_reason "机构退出").
+    Exiting ends every active partnership of the organization (end_reason "机构退出") and the roles its people
+    hold there; a returning organization applies again and gets a new admin account.
     """
     _require(actor, Role.BUREAU_ADMIN)
     organization = selectors.organization_get(actor=actor, organization_id=organization.pk)
@@ -265,6 +266,12 @@ def organization_set_status(*, actor: Actor, organization: Organization, status:
             organization=organization, status=PartnershipStatus.ACTIVE
         ):
             _end_partnership(actor=actor, partnership=partnership, reason=EXIT_END_REASON)
+        # An organization that has left keeps no way in: its people's roles there end (and their API tokens).
+        from afterschool.accounts.models import RoleMembership
+        from afterschool.accounts.services import membership_revoke
+
+        for membership in RoleMembership.objects.filter(organization=organization, is_active=True):
+            membership_revoke(actor=actor, membership=membership)
     return organization
 
 

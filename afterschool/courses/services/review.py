@@ -115,6 +115,8 @@ def course_submit(*, actor: Actor, course: Course, school_ids: Iterable[int] | N
     Needs at least one chapter. A new offer starts at 待审核; a rejected, recalled or withdrawn one goes back to it.
     """
     course = selectors.course_for_review(actor=actor, course_id=course.pk)
+    # The same row lock as the catalogue's edits: content cannot change while it is being submitted.
+    Course.objects.select_for_update().filter(pk=course.pk).first()
     if not selectors.can_submit(actor, course):
         raise PermissionDenied("只有课程所属的学校或机构可以提交审核")
     organization = course.owner_organization

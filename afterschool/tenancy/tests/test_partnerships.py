@@ -61,6 +61,25 @@ def test_given_exited_organization_when_changing_status_by_hand_then_refused(wor
     assert OrganizationStatusChange.objects.filter(organization=world.org_a).count() == 1
 
 
+def test_given_exit_when_recorded_then_the_organizations_people_lose_their_roles_and_tokens(
+    world: Any, login: Any
+) -> None:
+    from afterschool.accounts.models import ApiToken, RoleMembership
+    from afterschool.accounts.services import token_issue
+
+    _, raw = token_issue(actor=world.actor("org_a"), name="教务系统")
+    client = login(world.users["org_a"])
+    assert client.get("/api/v1/accounts/me").status_code == 200
+    _set(world, "exited", reason="停业")
+    assert not RoleMembership.objects.filter(organization=world.org_a, is_active=True).exists()
+    assert RoleMembership.objects.filter(organization=world.org_b, is_active=True).exists()
+    assert ApiToken.objects.get(membership__organization=world.org_a).revoked_at is not None
+    assert client.get("/api/v1/tenancy/partnerships").status_code in (401, 403)
+    from django.test import Client
+
+    assert Client().get("/api/v1/accounts/me", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
+
+
 def test_given_same_status_or_pending_target_when_changing_then_refused(world: Any) -> None:
     for target in ("active", "pending"):
         with pytest.raises(ValidationFailed):

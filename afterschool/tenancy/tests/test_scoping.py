@@ -71,3 +71,15 @@ def test_lists_contain_only_own_tenant(world, login):  # type: ignore[no-untyped
     assert [o["id"] for o in data["items"]] == [world.org_a.pk]
     data = login(world.users["system"]).get("/api/v1/tenancy/schools").json()
     assert data["count"] == 3
+
+
+def test_get_scoped_or_404_answers_not_found_for_ids_beyond_the_databases_integers(world):  # type: ignore[no-untyped-def]
+    from afterschool.core.errors import NotFound
+    from afterschool.tenancy.models import Partnership
+    from afterschool.tenancy.scoping import get_scoped_or_404
+
+    actor = world.actor("system")
+    for value in (2**63, -(2**63) - 1, str(2**70), 220546496420496610615623680):
+        with pytest.raises(NotFound):
+            get_scoped_or_404(Partnership.objects.all(), actor, pk=1, school_id=value)
+    assert get_scoped_or_404(Partnership.objects.all(), actor, school_id=world.school_a.pk).school == world.school_a
