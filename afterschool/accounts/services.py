@@ -192,6 +192,42 @@ def user_create(
 
 
 @transaction.atomic
+def account_for_mobile(
+    *,
+    actor: Actor,
+    mobile: str,
+    display_name: str,
+    role: str,
+    school: School | None = None,
+    organization: Organization | None = None,
+    user: User | None = None,
+) -> tuple[User, str | None]:
+    """The login of a person known by mobile (a guardian, a staff member, an organization teacher): the account of
+    that mobile (or `user`, if already linked) given `role` in the scope when it lacks it, else a new account named
+    by the mobile. Returns the account and, when one was created, its initial password (shown once)."""
+    user = user or selectors.user_by_mobile(mobile)
+    if user is None:
+        return user_create(
+            actor=actor,
+            username=mobile,
+            display_name=display_name,
+            mobile=mobile,
+            role=role,
+            school=school,
+            organization=organization,
+            must_change_password=True,
+        )
+    scope = _scope_objects(role=role, region=None, school=school, organization=organization)
+    # A parent's membership names the school it was made from but is not bound to it: one is enough.
+    held = user.memberships.filter(role=role, is_active=True)
+    if role != Role.PARENT:
+        held = held.filter(school=scope["school"], organization=scope["organization"])
+    if not held.exists():
+        membership_grant(actor=actor, user=user, role=role, school=school, organization=organization)
+    return user, None
+
+
+@transaction.atomic
 def membership_grant(
     *,
     actor: Actor,

@@ -15,9 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from afterschool.accounts import selectors as account_selectors
 from afterschool.accounts.choices import AuditEventType, Permission, Role
-from afterschool.accounts.services import membership_grant, record_write, user_create
+from afterschool.accounts.services import account_for_mobile, record_write
 from afterschool.core.choices import MediaKind
 from afterschool.core.errors import Conflict, PermissionDenied, ValidationFailed
 from afterschool.core.export import build_xlsx
@@ -148,21 +147,13 @@ def teacher_delete(*, actor: Actor, teacher: OrgTeacher) -> None:
 
 def _teacher_account(*, actor: Actor, teacher: OrgTeacher) -> str | None:
     """An org_teacher login by mobile; an existing account of that mobile is linked instead of duplicated."""
-    mobile = teacher.mobile
-    user = account_selectors.user_by_mobile(mobile)
-    initial: str | None = None
-    if user is None:
-        user, initial = user_create(
-            actor=actor,
-            username=mobile,
-            display_name=teacher.name,
-            mobile=mobile,
-            role=Role.ORG_TEACHER,
-            organization=teacher.organization,
-            must_change_password=True,
-        )
-    elif not user.memberships.filter(role=Role.ORG_TEACHER, organization=teacher.organization, is_active=True).exists():
-        membership_grant(actor=actor, user=user, role=Role.ORG_TEACHER, organization=teacher.organization)
+    user, initial = account_for_mobile(
+        actor=actor,
+        mobile=teacher.mobile,
+        display_name=teacher.name,
+        role=Role.ORG_TEACHER,
+        organization=teacher.organization,
+    )
     teacher.user = user
     teacher.save(update_fields=["user", "updated_at"])
     return initial

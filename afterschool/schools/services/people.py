@@ -13,10 +13,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from afterschool.accounts import selectors as account_selectors
 from afterschool.accounts.choices import AuditEventType, Permission, Role
-from afterschool.accounts.models import User
-from afterschool.accounts.services import membership_grant, record_write, user_create
+from afterschool.accounts.services import account_for_mobile, record_write
 from afterschool.core.errors import Conflict, PermissionDenied, ValidationFailed
 from afterschool.core.export import build_xlsx
 from afterschool.core.masking import mask_id_number, mask_mobile
@@ -162,20 +160,9 @@ def _parent_account(*, actor: Actor, guardian: Guardian, mobile: str, school: Sc
 
     Returns the initial password when an account was created (shown once), else None.
     """
-    user: User | None = guardian.user or account_selectors.user_by_mobile(mobile)
-    initial: str | None = None
-    if user is None:
-        user, initial = user_create(
-            actor=actor,
-            username=mobile,
-            display_name=guardian.name,
-            mobile=mobile,
-            role=Role.PARENT,
-            school=school,
-            must_change_password=True,
-        )
-    elif not user.memberships.filter(role=Role.PARENT, is_active=True).exists():
-        membership_grant(actor=actor, user=user, role=Role.PARENT, school=school)
+    user, initial = account_for_mobile(
+        actor=actor, mobile=mobile, display_name=guardian.name, role=Role.PARENT, school=school, user=guardian.user
+    )
     if guardian.user_id != user.pk:
         guardian.user = user
         guardian.save(update_fields=["user", "updated_at"])
@@ -373,20 +360,9 @@ def _teacher_account(*, actor: Actor, staff: Staff) -> str | None:
     mobile = staff.mobile
     if not mobile:
         return None
-    user = account_selectors.user_by_mobile(mobile)
-    initial: str | None = None
-    if user is None:
-        user, initial = user_create(
-            actor=actor,
-            username=mobile,
-            display_name=staff.name,
-            mobile=mobile,
-            role=Role.TEACHER,
-            school=staff.school,
-            must_change_password=True,
-        )
-    elif not user.memberships.filter(role=Role.TEACHER, school=staff.school, is_active=True).exists():
-        membership_grant(actor=actor, user=user, role=Role.TEACHER, school=staff.school)
+    user, initial = account_for_mobile(
+        actor=actor, mobile=mobile, display_name=staff.name, role=Role.TEACHER, school=staff.school
+    )
     staff.user = user
     staff.save(update_fields=["user", "updated_at"])
     return initial
