@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from afterschool.accounts.choices import Role
 from afterschool.core.demo import DEMO_LOGINS, DEMO_PASSWORD
@@ -230,7 +231,7 @@ def test_bureau_searches_and_edits_a_school(page: Any, page_log: PageLog, viewpo
     ) as hx:
         page.locator("input[name=q]").fill("二中")
     assert hx.value.status == 200
-    page.wait_for_function("document.querySelector('#table .count').textContent.trim() === '共 1 条'")
+    expect(page.locator("#table .count")).to_have_text("共 1 条")
     assert page.evaluate("window.__samePage") is True
     rows = table.locator("tbody tr")
     assert rows.count() == 1
@@ -362,8 +363,8 @@ def test_filtering_twice_does_not_repeat_the_query(page: Any, viewport: str) -> 
     for term in ("海淀", "二中"):
         with page.expect_response(lambda r: r.request.headers.get("hx-request") == "true"):
             page.locator("input[name=q]").fill(term)
-        page.wait_for_function("location.search.length > 0")
-    page.wait_for_function("document.querySelector('#table .count').textContent.trim() === '共 1 条'")
+        page.wait_for_url(re.compile(r"\?.*q="))
+    expect(page.locator("#table .count")).to_have_text("共 1 条")
     assert page.url.count("q=") == 1, page.url
 
 
@@ -373,7 +374,7 @@ def test_export_link_follows_the_htmx_filter(page: Any, viewport: str) -> None:
     page.goto("/tenancy/schools/")
     with page.expect_response(lambda r: r.request.headers.get("hx-request") == "true"):
         page.locator("input[name=q]").fill("二中")
-    page.wait_for_function("document.querySelector('#table .count').textContent.trim() === '共 1 条'")
+    expect(page.locator("#table .count")).to_have_text("共 1 条")
     assert "q=" in (page.get_by_role("link", name="导出 Excel").get_attribute("href") or "")
 
 
