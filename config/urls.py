@@ -9,6 +9,8 @@ urlpatterns = [
     path("tenancy/", include("afterschool.tenancy.urls")),
     path("school/", include("afterschool.schools.urls")),
     path("courses/", include("afterschool.courses.urls")),
+    path("scheduling/", include("afterschool.scheduling.urls")),
+    path("enrollment/", include("afterschool.enrollment.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

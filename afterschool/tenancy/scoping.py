@@ -31,7 +31,7 @@ class ScopeRule:
         region is it or lies below it.
     school / organization: path (or paths, any of which may match) to the School / Organization of the actor's
         scope.
-    user: path to the User of a parent's or student's own objects.
+    user: path (or paths) to the User of a parent's or student's own objects.
     owner: path to the User who owns a personal object (tokens): whatever the role, only the owner sees it.
     distinct: set when a path crosses a to-many relation.
     """
@@ -39,7 +39,7 @@ class ScopeRule:
     region: str | tuple[str, ...] | None = None
     school: str | tuple[str, ...] | None = None
     organization: str | tuple[str, ...] | None = None
-    user: str | None = None
+    user: str | tuple[str, ...] | None = None
     owner: str | None = None
     distinct: bool = False
 
@@ -81,7 +81,7 @@ def scope_filter(model: type[Model], actor: Actor) -> Q | None:
         return Q(**{rule.owner: actor.user_id})
     if actor.scope_kind == "self":
         # Parents and students see only what is theirs, whatever school their membership names.
-        return Q(**{rule.user: actor.user_id}) if rule.user and actor.user_id is not None else Q(pk__in=[])
+        return _any_of(rule.user, actor.user_id) if rule.user and actor.user_id is not None else Q(pk__in=[])
     if actor.region_id is not None and rule.region:
         ids = region_ids_within(actor.region_id)
         paths = (rule.region,) if isinstance(rule.region, str) else rule.region

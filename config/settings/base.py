@@ -32,6 +32,9 @@ INSTALLED_APPS = [
     "afterschool.tenancy",
     "afterschool.schools",
     "afterschool.courses",
+    "afterschool.scheduling",
+    "afterschool.enrollment",
+    "afterschool.notifications",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,5 @@
+"""/api/v1/enrollment/."""
+
+from ninja import Router
+
+router = Router(tags=["选课报名"])

@@ -1,0 +1,1 @@
+"""No background work yet."""

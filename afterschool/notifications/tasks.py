@@ -1,0 +1,1 @@
+"""Delivery over other channels comes with the notifications issue."""

@@ -1,0 +1,1 @@
+"""Nothing here: sections and lessons are written through their services and pages only."""

@@ -1,0 +1,1 @@
+"""Background work of scheduling (status advance) is added with its services."""

@@ -1,0 +1,5 @@
+"""Pages: autoschedule."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""Pages: lessons."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

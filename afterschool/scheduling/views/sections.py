@@ -1,0 +1,5 @@
+"""Pages: sections."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

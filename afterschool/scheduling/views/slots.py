@@ -1,0 +1,5 @@
+"""Pages: slots."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

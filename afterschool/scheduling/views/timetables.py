@@ -1,0 +1,5 @@
+"""Pages: timetables."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
