@@ -26,6 +26,7 @@ _ORG_MEMBERS = (Role.ORG_TEACHER, Role.ORG_STAFF)
 # (label, url name, roles that see it[, an org permission that also shows it to org staff holding it])
 _MENU: list[tuple[Any, ...]] = [
     ("首页", "core:home", tuple(r.value for r in Role)),
+    ("通知", "notifications:list", tuple(r.value for r in Role)),
     ("区域", "tenancy:region_list", (Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN)),
     ("学校", "tenancy:school_list", (Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN, Role.SCHOOL_ADMIN, Role.ORG_ADMIN)),
     ("第三方机构", "tenancy:organization_list", _ALL_ADMINS),

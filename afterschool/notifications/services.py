@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.utils import timezone
+
 from afterschool.accounts.models import User
+from afterschool.tenancy.actor import Actor
+from afterschool.tenancy.scoping import scoped
 
 from .models import Notification
 
@@ -22,3 +26,11 @@ def notify(
     ]
     Notification.objects.bulk_create(rows)
     return len(rows)
+
+
+def notifications_mark_read(*, actor: Actor, ids: Iterable[int] | None = None) -> int:
+    """Mark the actor's own notifications read (all unread ones when no ids are given)."""
+    qs = scoped(Notification.objects.filter(read_at__isnull=True), actor)
+    if ids is not None:
+        qs = qs.filter(pk__in=[i for i in ids if isinstance(i, int) and 0 < i < 2**62])
+    return qs.update(read_at=timezone.now())
