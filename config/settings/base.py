@@ -233,4 +233,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 24 * 60 * 60,
         "options": {"expires": 6 * 60 * 60},
     },
+    # open → running on a section's first lesson day, running → finished after its last (idempotent; hourly so a
+    # missed run catches up the same day).
+    "scheduling-advance-section-statuses": {
+        "task": "scheduling.advance_section_statuses",
+        "schedule": 60 * 60,
+        "options": {"expires": 30 * 60},
+    },
 }
