@@ -71,6 +71,12 @@ _MENU: list[tuple[Any, ...]] = [
         "scheduling:my_timetable",
         (Role.TEACHER, Role.ORG_TEACHER, Role.PARENT, Role.STUDENT),
     ),
+    (
+        "班级课表",
+        "scheduling:class_timetable",
+        (Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN, Role.SCHOOL_ADMIN, Role.TEACHER),
+    ),
+    ("课表订阅", "scheduling:calendar_feeds", (Role.TEACHER, Role.ORG_TEACHER, Role.PARENT, Role.STUDENT)),
     ("课后服务时段", "scheduling:slot_list", (Role.SCHOOL_ADMIN,)),
     ("自动排课", "scheduling:run_list", (Role.SCHOOL_ADMIN,)),
     ("学期校历", "schools:term_list", (Role.SCHOOL_ADMIN,)),

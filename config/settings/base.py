@@ -227,6 +227,10 @@ LOGGING = {
 # axes.W006: the client address is throttled by the platform's own counter (accounts.services), not by axes.
 SILENCED_SYSTEM_CHECKS = ["models.W047", "axes.W006"]
 
+# The domain in the UIDs of calendar feed events (lesson-<pk>@<domain>): set it in production so calendar apps
+# see the same event whichever host name they subscribed through. Empty: the request's host.
+AFTERSCHOOL_CALENDAR_DOMAIN = os.environ.get("AFTERSCHOOL_CALENDAR_DOMAIN", "")
+
 CELERY_BEAT_SCHEDULE = {
     "audit-verify-daily": {
         "task": "accounts.audit_verify_daily",
