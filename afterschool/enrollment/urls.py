@@ -1,5 +1,12 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from . import views
 
 app_name = "enrollment"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("sections/<int:section_id>/students/", views.section_students, name="section_students"),
+    path("sections/<int:section_id>/students/add/", views.section_enrol, name="section_enrol"),
+    path("sections/<int:section_id>/students/add-batch/", views.section_enrol_batch, name="section_enrol_batch"),
+    path("enrollments/<int:enrollment_id>/remove/", views.enrollment_remove, name="enrollment_remove"),
+]
