@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
@@ -21,7 +22,7 @@ from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
-from pydantic import StringConstraints, ValidationInfo, field_validator
+from pydantic import AfterValidator, PlainSerializer, StringConstraints, ValidationInfo, WithJsonSchema, field_validator
 
 from afterschool.core.errors import AppError
 from afterschool.core.pagination import MAX_PAGE_SIZE, paginate
@@ -34,6 +35,22 @@ T = TypeVar("T")
 # Every string an API client sends. PostgreSQL refuses a NUL character in text and jsonb (a DataError, i.e. a 500
 # deep in a service or in the audit row); JSON and Python allow it, so the input schemas refuse it up front.
 Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
+
+
+def _wall_clock(value: dt.time) -> dt.time:
+    if value.tzinfo is not None:
+        raise ValueError("时间不带时区：按学校当地时间填写，如 15:40")
+    return value
+
+
+# A time of day at the school (lesson times are wall-clock times, DESIGN.md): "15:40" in and out; an offset is
+# refused with a 422. Documented as a pattern, since JSON Schema's "time" format demands an offset.
+WallTime = Annotated[
+    dt.time,
+    AfterValidator(_wall_clock),
+    PlainSerializer(lambda value: value.strftime("%H:%M"), return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$", "examples": ["15:40"]}),
+]
 
 
 class ErrorOut(Schema):

@@ -6,7 +6,7 @@ import datetime as dt
 
 from ninja import Field, Schema
 
-from afterschool.core.api import Text
+from afterschool.core.api import Text, WallTime
 
 from ..choices import LessonStatus
 from ..models import Lesson
@@ -25,8 +25,8 @@ class LessonOut(Schema):
     section_name: str = Field(..., alias="section.name")
     number: int
     date: dt.date
-    starts_at: dt.time
-    ends_at: dt.time
+    starts_at: WallTime
+    ends_at: WallTime
     venue_id: int | None
     teacher_ids: list[int]
     chapter_id: int | None
@@ -35,7 +35,7 @@ class LessonOut(Schema):
     is_makeup: bool
     makeup_for_id: int | None
     moved_from_date: dt.date | None
-    moved_from_starts_at: dt.time | None
+    moved_from_starts_at: WallTime | None
     cancel_reason: str
 
     @staticmethod
@@ -49,16 +49,16 @@ class LessonOut(Schema):
 
 class LessonMoveIn(Schema):
     date: dt.date
-    starts_at: dt.time
-    ends_at: dt.time
+    starts_at: WallTime
+    ends_at: WallTime
     venue_id: int | None = Field(None, ge=1, le=2**62)
     reason: Text = Field("", max_length=200)
 
 
 class MakeupIn(Schema):
     date: dt.date
-    starts_at: dt.time
-    ends_at: dt.time
+    starts_at: WallTime
+    ends_at: WallTime
     venue_id: int | None = Field(None, ge=1, le=2**62)
 
 

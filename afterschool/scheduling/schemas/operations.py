@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from ninja import Field, Schema
 from pydantic import StringConstraints
 
-from afterschool.core.api import Text
+from afterschool.core.api import Text, WallTime
 
 Id = Annotated[int, Field(ge=1, le=2**62)]
 Reason = Annotated[Text, StringConstraints(min_length=1, max_length=200)]
@@ -16,8 +16,8 @@ Reason = Annotated[Text, StringConstraints(min_length=1, max_length=200)]
 
 class SlotIn(Schema):
     weekday: int = Field(..., ge=1, le=7)
-    starts_at: dt.time
-    ends_at: dt.time
+    starts_at: WallTime
+    ends_at: WallTime
 
 
 class NewSectionIn(Schema):

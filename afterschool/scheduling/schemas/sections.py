@@ -7,7 +7,7 @@ from typing import Any
 
 from ninja import Field, Schema
 
-from afterschool.core.api import PatchSchema, Text
+from afterschool.core.api import PatchSchema, Text, WallTime
 
 from ..choices import SectionEventKind, SectionMode, SectionStatus
 from ..models import Section
@@ -17,15 +17,15 @@ MAX_FEN = 100_000_000
 
 class SlotIn(Schema):
     weekday: int | None = Field(None, ge=1, le=7, description="1=星期一 … 7=星期日；选了时段可不填")
-    starts_at: dt.time | None = None
-    ends_at: dt.time | None = None
+    starts_at: WallTime | None = None
+    ends_at: WallTime | None = None
     time_slot_id: int | None = Field(None, ge=1, le=2**62)
 
 
 class SlotOut(Schema):
     weekday: int
-    starts_at: dt.time
-    ends_at: dt.time
+    starts_at: WallTime
+    ends_at: WallTime
     time_slot_id: int | None
 
 
@@ -162,8 +162,8 @@ class ConflictOut(Schema):
     kind: str
     message: str
     date: dt.date
-    starts_at: dt.time
-    ends_at: dt.time
+    starts_at: WallTime
+    ends_at: WallTime
     section_id: int
     lesson_id: int | None
     teacher_id: int | None

@@ -6,15 +6,15 @@ import datetime as dt
 
 from ninja import Field, Schema
 
-from afterschool.core.api import PatchSchema, Text
+from afterschool.core.api import PatchSchema, Text, WallTime
 
 
 class TimeSlotOut(Schema):
     id: int
     school_id: int
     weekday: int
-    starts_at: dt.time
-    ends_at: dt.time
+    starts_at: WallTime
+    ends_at: WallTime
     name: str
 
 
@@ -27,21 +27,21 @@ class TimeSlotFilters(Schema):
 class TimeSlotIn(Schema):
     school_id: int | None = Field(None, ge=1, le=2**62, description="仅系统管理员需要；学校管理员总是本校")
     weekday: int = Field(..., ge=1, le=7, description="1 = 星期一 … 7 = 星期日")
-    starts_at: dt.time
-    ends_at: dt.time
+    starts_at: WallTime
+    ends_at: WallTime
     name: Text = Field("", max_length=32)
 
 
 class TimeSlotPatch(PatchSchema):
     weekday: int | None = Field(None, ge=1, le=7)
-    starts_at: dt.time | None = None
-    ends_at: dt.time | None = None
+    starts_at: WallTime | None = None
+    ends_at: WallTime | None = None
     name: Text | None = Field(None, max_length=32)
 
 
 class TimeRange(Schema):
-    starts_at: dt.time
-    ends_at: dt.time
+    starts_at: WallTime
+    ends_at: WallTime
 
 
 class StandardWeekIn(Schema):

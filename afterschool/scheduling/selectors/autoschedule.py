@@ -20,11 +20,16 @@ def run_list(*, actor: Actor, filters: dict[str, Any] | None = None) -> QuerySet
     qs = readable(SchedulingRun.objects.select_related("school", "term", "created_by"), actor)
     q = (filters.get("q") or "").strip()
     if q:
-        qs = qs.filter(Q(term__name__icontains=q) | Q(school__name__icontains=q))
+        # Terms have no name of their own: "2026" finds the 2026–2027 academic year.
+        match = Q(school__name__icontains=q)
+        if q.isdigit() and len(q) == 4:
+            match |= Q(term__academic_year=int(q))
+        qs = qs.filter(match)
     if filters.get("status"):
         qs = qs.filter(status=filters["status"])
-    if str(filters.get("term") or "").isdigit():
-        qs = qs.filter(term_id=int(filters["term"]))
+    term = str(filters.get("term") or "")
+    if term.isdigit() and int(term) < 2**62:
+        qs = qs.filter(term_id=int(term))
     return qs.order_by("-created_at", "-id")
 
 
