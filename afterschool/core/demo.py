@@ -16,9 +16,10 @@ from afterschool.accounts import services as account_services
 from afterschool.accounts.choices import Role
 from afterschool.accounts.models import RoleMembership, User
 from afterschool.courses.services.demo import demo_courses_ensure
+from afterschool.scheduling.services.demo import demo_sections_ensure
 from afterschool.schools.services.demo import demo_population_ensure
 from afterschool.tenancy import services as tenancy_services
-from afterschool.tenancy.actor import system_actor
+from afterschool.tenancy.actor import actor_of_login, system_actor
 from afterschool.tenancy.models import Organization, Partnership, Region, School
 from afterschool.tenancy.validators import credit_code_check_char
 
@@ -140,8 +141,10 @@ def load_demo() -> dict[str, object]:
         actor=system_actor(), school=school1, teacher=teacher, parent=parent, student_user=student
     )
     courses_created = demo_courses_ensure(school=school1, organizations=[org1, org2])
+    sections = demo_sections_ensure(actor=actor_of_login("school", Role.SCHOOL_ADMIN), school=school1)
     return {
         "courses_created": courses_created,
+        "sections_created": len(sections),
         "schools": [school1, school2, school3],
         "organizations": [org1, org2],
         "region": haidian,

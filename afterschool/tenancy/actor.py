@@ -91,3 +91,13 @@ ANONYMOUS = Actor(user=None)
 def system_actor() -> Actor:
     """For management commands and tasks that act as the platform itself; audited as such."""
     return Actor(user=None, membership=None, client_ip="", via="system")
+
+
+def actor_of_login(username: str, role: str) -> Actor:
+    """The person with this username acting in this role (demo loaders and commands acting as someone)."""
+    from afterschool.accounts.models import RoleMembership
+
+    membership = RoleMembership.objects.select_related("user", "school", "organization", "region").get(
+        user__username=username, role=role, is_active=True
+    )
+    return Actor(user=membership.user, membership=membership, permissions=frozenset(membership.permissions or []))

@@ -13,11 +13,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from afterschool.accounts import services as account_services
 from afterschool.accounts.choices import OrgPermission
-from afterschool.accounts.models import OrgRole, RoleMembership
+from afterschool.accounts.models import OrgRole
 from afterschool.core.choices import CourseCategory
 from afterschool.schools.validators import id_number_check_char
 from afterschool.tenancy import services as tenancy_services
-from afterschool.tenancy.actor import Actor, system_actor
+from afterschool.tenancy.actor import Actor, actor_of_login, system_actor
 from afterschool.tenancy.models import Organization, OrganizationApplication, Partnership, School
 from afterschool.tenancy.validators import credit_code_check_char
 
@@ -36,6 +36,19 @@ _ART_CHAPTERS = [
     ("我的小怪兽", "用夸张的造型创作一个想象中的角色。"),
     ("拓印树叶", "学习拓印技法，完成一幅树叶拓印画。"),
     ("纸盘面具", "综合运用剪、贴、画，完成一件立体作品。"),
+    ("水墨游戏", "感受水与墨的变化，画一幅水墨小品。"),
+    ("剪纸窗花", "学习对折剪纸，剪出对称的窗花。"),
+    ("我的家乡", "用写生与想象相结合表现家乡的景物。"),
+    ("泥塑小动物", "学习搓、捏、压，完成一件泥塑动物。"),
+    ("会动的画", "制作翻页动画，理解连续动作。"),
+    ("名画临摹：向日葵", "观察梵高《向日葵》的色彩与笔触并临摹。"),
+    ("设计一张邮票", "在小画面中组织图形和文字。"),
+    ("环保手工", "用废旧材料制作一件实用小物。"),
+    ("冬天的树", "用线条和留白表现冬天的树。"),
+    ("节日贺卡", "设计并制作一张立体贺卡。"),
+    ("我的自画像", "观察五官比例，完成一幅自画像。"),
+    ("集体创作", "分组合作完成一幅大画。"),
+    ("作品整理", "整理一学期的作品，写一句创作说明。"),
     ("小小画展", "布置作品展，向同学介绍自己的作品。"),
 ]
 _BASKETBALL_CHAPTERS = [
@@ -48,6 +61,21 @@ _READING_CHAPTERS = [
     ("《三字经》选读", "正确、流利地诵读选段。"),
     ("《弟子规》选读", "理解“入则孝”的含义。"),
     ("古诗四首", "背诵并能说出诗意。"),
+    ("《声律启蒙》一东", "读准韵脚，感受对仗。"),
+    ("《声律启蒙》二冬", "分角色对读，读出节奏。"),
+    ("《笠翁对韵》选读", "能对出简单的对子。"),
+    ("《千字文》选读", "认读生字，了解大意。"),
+    ("寓言两则", "读懂寓意，复述故事。"),
+    ("成语故事", "讲一个成语故事。"),
+    ("古诗：春", "背诵写春天的古诗。"),
+    ("古诗：秋", "背诵写秋天的古诗。"),
+    ("古诗：冬", "背诵写冬天的古诗。"),
+    ("对联欣赏", "了解对联的特点，读对联。"),
+    ("《论语》三则", "诵读并说说自己的理解。"),
+    ("童谣新唱", "有节奏地诵读童谣。"),
+    ("亲子共读分享", "介绍和家人一起读的一本书。"),
+    ("经典复习", "复习本学期所学篇目。"),
+    ("诵读小擂台", "按篇目接力诵读。"),
     ("诵读展示", "分组展示，互相评价。"),
 ]
 
@@ -58,13 +86,6 @@ def _id(first17: str) -> str:
 
 def _credit(first17: str) -> str:
     return first17 + credit_code_check_char(first17)
-
-
-def _actor_of(username: str, role: str) -> Actor:
-    membership = RoleMembership.objects.select_related("user", "school", "organization", "region").get(
-        user__username=username, role=role, is_active=True
-    )
-    return Actor(user=membership.user, membership=membership, permissions=frozenset(membership.permissions or []))
 
 
 def _course(actor: Actor, data: dict[str, Any], chapters: list[tuple[str, str]]) -> Course:
@@ -83,8 +104,8 @@ def demo_courses_ensure(*, school: School, organizations: list[Organization]) ->
         tenancy_services.partnership_create(
             actor=system_actor(), school=school, organization=org2, starts_on=dt.date(2026, 9, 1)
         )
-    org_admin = _actor_of("orgadmin", "org_admin")
-    school_admin = _actor_of("school", "school_admin")
+    org_admin = actor_of_login("orgadmin", "org_admin")
+    school_admin = actor_of_login("school", "school_admin")
 
     # 机构角色：a course officer who may edit and submit courses but not touch teachers or accounts.
     if not OrgRole.objects.filter(organization=org1, name="课程专员").exists():
@@ -133,7 +154,7 @@ def demo_courses_ensure(*, school: School, organizations: list[Organization]) ->
     # 课程: approved, waiting for review, draft; and the school's own course.
     art = _course(
         org_admin,
-        {"name": "少儿创意美术", "category": CourseCategory.ARTS, "grade_levels": [1, 2, 3],
+        {"name": "少儿创意美术", "category": CourseCategory.ARTS, "grade_levels": [1, 2, 3, 4],
          "introduction": "以游戏化的方式认识色彩、线条与造型，每节课完成一件作品。"},
         _ART_CHAPTERS,
     )  # fmt: skip

@@ -43,7 +43,12 @@ class SectionForm(forms.Form):
         help_text="原班必选",
     )  # fmt: skip
     fee_yuan = forms.DecimalField(
-        label="报名费用（元）", min_value=Decimal(0), max_value=Decimal(1_000_000), max_digits=9, decimal_places=2
+        label="报名费用（元）",
+        initial=0,
+        min_value=Decimal(0),
+        max_value=Decimal(1_000_000),
+        max_digits=9,
+        decimal_places=2,
     )
     materials_fee_yuan = forms.DecimalField(
         label="材料费（元）",

@@ -145,6 +145,30 @@ def _copy_section(actor: Actor, original: Section, number: int, spec: dict[str, 
     return new
 
 
+def _check_new_parts(original: Section, parts: Sequence[Section]) -> None:
+    """A new part given a schedule must be teachable and free: its teachers may teach at the school for the
+    course, and its slots clash with no busy teacher, venue or (原班) class — the same rules as creating it."""
+    from afterschool.courses.services.dispatch import teacher_may_teach
+
+    from .sections import check_schedule_conflicts
+
+    for part in parts:
+        teachers = list(part.teachers.all())
+        for user in teachers:
+            reason = teacher_may_teach(
+                school=part.school, user=user, starts_on=part.starts_on, ends_on=part.ends_on,
+                category=original.course.category,
+            )  # fmt: skip
+            if reason is not None:
+                raise ValidationFailed({"teachers": [f"“{part.name}”的教师{user}：{reason}"]})
+        slots = [
+            {"weekday": s.weekday, "starts_at": s.starts_at, "ends_at": s.ends_at, "time_slot": s.time_slot}
+            for s in part.slots.all()
+        ]
+        if slots:
+            check_schedule_conflicts(part, slots=slots, teachers=teachers, classes=list(part.classes.all()))
+
+
 @transaction.atomic
 def section_split(
     *, actor: Actor, section: Section, parts: int, strategy: str,
@@ -188,6 +212,7 @@ def section_split(
     if original.mode == SectionMode.CLASS and strategy == "class":
         for part, group in zip([original, *new_sections_made], groups, strict=True):
             part.classes.set(sorted({e.student.school_class_id for e in group}))
+    _check_new_parts(original, new_sections_made)
     moved: list[tuple[Enrollment, Enrollment]] = []
     for new, group in zip(new_sections_made, groups[1:], strict=True):
         for old in group:

@@ -221,9 +221,11 @@ def _validate(
     return grades
 
 
-def _check_projected_conflicts(
+def check_schedule_conflicts(
     section: Section, *, slots: list[dict[str, Any]], teachers: list[User], classes: list[SchoolClass]
 ) -> None:
+    """Refuse (409, naming each clash) a weekly schedule whose occurrences meet a busy teacher, venue or class.
+    Locks those resources first, so it holds under concurrent writers."""
     class_ids = [c.pk for c in classes] if section.mode == SectionMode.CLASS else []
     lock_resources(venue_ids=[section.venue_id], teacher_ids=[t.pk for t in teachers], class_ids=class_ids)
     raise_if_conflicts(
@@ -294,7 +296,7 @@ def section_create(*, actor: Actor, data: dict[str, Any]) -> Section:
     grades = _validate(section, grades=grades, classes=classes, teachers=teachers, check_course=True)
     if section.mode != SectionMode.CLASS:
         classes = []
-    _check_projected_conflicts(section, slots=slots, teachers=teachers, classes=classes)
+    check_schedule_conflicts(section, slots=slots, teachers=teachers, classes=classes)
     section.save()
     section.grades.set(grades)
     section.classes.set(classes)
@@ -361,7 +363,7 @@ def section_update(*, actor: Actor, section: Section, data: dict[str, Any]) -> S
         classes = []
     has_lessons = section.lessons.exists()
     if not has_lessons:
-        _check_projected_conflicts(section, slots=slots, teachers=teachers, classes=classes)
+        check_schedule_conflicts(section, slots=slots, teachers=teachers, classes=classes)
     section.save()
     old_teachers = set(section.teachers.values_list("pk", flat=True))
     section.grades.set(grades)
@@ -415,7 +417,7 @@ def section_set_schedule(
     classes = list(section.classes.all()) if section.mode == SectionMode.CLASS else []
     has_lessons = section.lessons.exists()
     if not has_lessons:
-        _check_projected_conflicts(section, slots=normalized, teachers=teachers, classes=classes)
+        check_schedule_conflicts(section, slots=normalized, teachers=teachers, classes=classes)
     section.save(update_fields=["venue", "updated_at"])
     _write_slots(section, normalized)
     if has_lessons:

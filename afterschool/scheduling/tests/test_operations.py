@@ -19,7 +19,7 @@ from afterschool.scheduling.models import Lesson, Section, SectionEvent
 from afterschool.scheduling.selectors.operations import section_panel_context
 from afterschool.scheduling.services import operations as ops
 from afterschool.scheduling.tests.factories import LessonFactory, SectionSlotFactory, SectionTeacherFactory
-from afterschool.schools.tests.factories import SchoolClassFactory
+from afterschool.schools.tests.factories import SchoolClassFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -126,6 +126,7 @@ def test_given_too_few_students_or_bad_parts_then_refused(world: Any) -> None:
 def test_given_new_part_with_slots_venue_teacher_then_scheduled_copy(world: Any) -> None:
     setup = enrolled_setup(world, status="open")
     teacher = world.users["teacher_a"]
+    StaffFactory(school=world.school_a, user=teacher)
     spec = {"venue": setup.section.venue, "teachers": [teacher],
             "slots": [{"weekday": 4, "starts_at": dt.time(15, 40), "ends_at": dt.time(16, 40)}]}  # fmt: skip
     _, new = ops.section_split(
@@ -133,6 +134,32 @@ def test_given_new_part_with_slots_venue_teacher_then_scheduled_copy(world: Any)
     )
     assert new.status == "open" and new.venue == setup.section.venue
     assert list(new.teachers.all()) == [teacher] and new.slots.get().weekday == 4
+
+
+def test_given_new_part_taught_by_someone_not_of_the_school_then_refused(world: Any) -> None:
+    setup = enrolled_setup(world, status="open")
+    spec = {"teachers": [world.users["teacher_a"]],  # a teacher account without a staff record here
+            "slots": [{"weekday": 4, "starts_at": dt.time(15, 40), "ends_at": dt.time(16, 40)}]}  # fmt: skip
+    with pytest.raises(ValidationFailed) as exc:
+        ops.section_split(
+            actor=world.actor("school_a"), section=setup.section, parts=2, strategy="balanced", new_sections=[spec]
+        )
+    assert "teachers" in exc.value.detail
+    assert Section.objects.filter(split_from=setup.section).count() == 0
+
+
+def test_given_new_part_in_a_busy_venue_then_refused_naming_it(world: Any) -> None:
+    setup = enrolled_setup(world, status="open")
+    busy = sibling_section(setup, name="书法")
+    LessonFactory(section=busy, venue=setup.section.venue, date=dt.date(2026, 9, 10))  # a Thursday
+    spec = {"venue": setup.section.venue,
+            "slots": [{"weekday": 4, "starts_at": dt.time(16, 0), "ends_at": dt.time(17, 0)}]}  # fmt: skip
+    with pytest.raises(Conflict) as exc:
+        ops.section_split(
+            actor=world.actor("school_a"), section=setup.section, parts=2, strategy="balanced", new_sections=[spec]
+        )
+    assert "书法" in exc.value.message and setup.section.venue.name in exc.value.message
+    assert Section.objects.filter(split_from=setup.section).count() == 0
 
 
 def test_given_new_part_slot_conflicts_with_student_other_section_then_refused(world: Any) -> None:

@@ -39,7 +39,7 @@ def section_split(request: HttpRequest, section_id: int) -> HttpResponse:
         else:
             names = "、".join(p.name for p in parts)
             messages.success(request, f"已分班：{names}。新课班为草稿，请安排场地、教师和上课时间。")
-            return redirect("enrollment:section_students", section_id=section.pk)
+            return redirect("scheduling:section_detail", pk=section.pk)
     context = {
         "section": section, "form": form, "reasons": reasons,
         "students": selectors.active_enrollments(section=section),
@@ -64,7 +64,7 @@ def section_move(request: HttpRequest, section_id: int) -> HttpResponse:
             reasons = _errors_of(exc)
         else:
             messages.success(request, f"已将 {len(moved)} 名学生调至“{target.name}”。")
-            return redirect("enrollment:section_students", section_id=section.pk)
+            return redirect("scheduling:section_detail", pk=section.pk)
     context = {"section": section, "form": form, "reasons": reasons}
     return render(request, "scheduling/operations/move.html", context, status=422 if form.errors else 200)
 
@@ -80,7 +80,7 @@ def section_cancel(request: HttpRequest, section_id: int) -> HttpResponse:
             form_error_from(form, exc)
         else:
             messages.success(request, f"课班“{section.name}”已取消。")
-            return redirect("enrollment:section_students", section_id=section.pk)
+            return redirect("scheduling:section_detail", pk=section.pk)
     context = {"section": section, "form": form, "active_count": selectors.active_enrollments(section=section).count()}
     return render(request, "scheduling/operations/cancel.html", context, status=422 if form.errors else 200)
 
