@@ -30,8 +30,8 @@ class OverviewSchoolOut(Schema):
     partnership_status: str
     approved_courses: int
     dispatched_teachers: int
-    sections: int | None = None
-    students: int | None = None
+    sections: int = 0
+    students: int = 0
 
 
 class OrganizationOverviewOut(Schema):

@@ -15,7 +15,7 @@ from afterschool.tenancy import selectors as tenancy_selectors
 from afterschool.tenancy.actor import Actor
 from afterschool.tenancy.models import Organization, Partnership, School
 
-NOT_YET = "排课与选课上线后显示"
+NOTE = "不含已取消的课班；服务学生数为在读学生（去重）"
 
 
 @dataclass
@@ -24,8 +24,8 @@ class SchoolRow:
     partnership_status: str  # label of the latest partnership, "" if none
     approved_courses: int
     dispatched_teachers: int
-    sections: int | None = None  # 课班数: shown once scheduling exists
-    students: int | None = None  # 服务学生数: shown once enrolment exists
+    sections: int = 0  # 课班数 of the organization's courses at the school (cancelled ones not counted)
+    students: int = 0  # 服务学生数: distinct students with an active enrolment in those sections
 
 
 @dataclass
@@ -37,7 +37,7 @@ class OrganizationOverview:
     files: int
     teachers: dict[str, int]
     schools: list[SchoolRow] = field(default_factory=list)
-    note: str = NOT_YET
+    note: str = NOTE
 
 
 def _may_view(actor: Actor, organization_id: Any) -> bool:
@@ -75,10 +75,25 @@ def organization_overview(*, actor: Actor, organization_id: Any) -> Organization
         .values_list("school_id")
         .annotate(n=Count("teacher_id", distinct=True))
     )
+    from afterschool.enrollment.models import Enrollment
+    from afterschool.scheduling.choices import SectionStatus
+    from afterschool.scheduling.models import Section
+
+    sections = dict(
+        Section.objects.filter(course__owner_organization=organization)
+        .exclude(status=SectionStatus.CANCELLED)
+        .values_list("school_id")
+        .annotate(n=Count("id"))
+    )
+    students = dict(
+        Enrollment.objects.filter(section__course__owner_organization=organization, status="active")
+        .values_list("section__school_id")
+        .annotate(n=Count("student_id", distinct=True))
+    )
     latest_status: dict[int, str] = {}
     for p in partnerships:  # newest first: the first seen per school is its latest
         latest_status.setdefault(p.school_id, p.get_status_display())
-    school_ids = set(latest_status) | set(approved) | set(dispatched)
+    school_ids = set(latest_status) | set(approved) | set(dispatched) | set(sections)
     schools = School.objects.filter(pk__in=school_ids).order_by("code")
     rows = [
         SchoolRow(
@@ -86,6 +101,8 @@ def organization_overview(*, actor: Actor, organization_id: Any) -> Organization
             partnership_status=latest_status.get(s.pk, ""),
             approved_courses=approved.get(s.pk, 0),
             dispatched_teachers=dispatched.get(s.pk, 0),
+            sections=sections.get(s.pk, 0),
+            students=students.get(s.pk, 0),
         )
         for s in schools
     ]

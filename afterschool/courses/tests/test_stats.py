@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from afterschool.core.errors import NotFound
 from afterschool.courses.models import CourseFile
-from afterschool.courses.selectors.stats import NOT_YET, organization_overview
+from afterschool.courses.selectors.stats import organization_overview
 from afterschool.courses.tests.factories import (
     CourseFactory,
     CourseOfferFactory,
@@ -36,6 +36,20 @@ def busy_org(world: Any) -> Any:
     OrgTeacherFactory(organization=world.org_a, is_active=False)
     DispatchFactory(teacher=t1, school=world.school_a)
     DispatchFactory(teacher=t1, school=world.school_a)  # same teacher twice counts once
+    # Sections of its courses at school_a: two running (one shared student), one cancelled (not counted).
+    from afterschool.enrollment.tests.factories import EnrollmentFactory
+    from afterschool.scheduling.tests.factories import SectionFactory
+    from afterschool.schools.tests.factories import TermFactory
+
+    term = TermFactory(school=world.school_a)
+    s1 = SectionFactory(school=world.school_a, term=term, course=c1, approved=False, status="running")
+    s2 = SectionFactory(school=world.school_a, term=term, course=c2, approved=False, status="open")
+    cancelled = SectionFactory(school=world.school_a, term=term, course=c2, approved=False, status="cancelled")
+    shared = EnrollmentFactory(section=s1).student
+    EnrollmentFactory(section=s2, student=shared)
+    EnrollmentFactory(section=s2)
+    EnrollmentFactory(section=s2, status="withdrawn")
+    EnrollmentFactory(section=cancelled, status="cancelled")
     return world.org_a
 
 
@@ -50,16 +64,17 @@ def test_given_bureau_when_reading_overview_then_counts_are_aggregated(world: An
     assert set(rows) == {world.school_a.pk}  # schools it cooperates with, has courses approved at or dispatches to
     assert rows[world.school_a.pk].approved_courses == 2 and rows[world.school_a.pk].dispatched_teachers == 1
     assert rows[world.school_a.pk].partnership_status == "合作中"
-    assert rows[world.school_a.pk].sections is None and o.note == NOT_YET
+    assert (rows[world.school_a.pk].sections, rows[world.school_a.pk].students) == (2, 2)
 
 
-def test_given_bureau_when_opening_page_then_sections_and_students_show_dash_with_note(
+def test_given_bureau_when_opening_page_then_sections_and_students_are_shown(
     world: Any, busy_org: Any, login: Any
 ) -> None:
     response = login(world.users["bureau_a"]).get(reverse("courses:organization_overview", args=[busy_org.pk]))
     body = response.content.decode()
     assert response.status_code == 200
-    assert "课班数" in body and "服务学生数" in body and NOT_YET in body and "海淀实验小学" in body
+    assert "课班数" in body and "服务学生数" in body and "海淀实验小学" in body
+    assert '<td data-label="课班数">2</td><td data-label="服务学生数">2</td>' in body
 
 
 @pytest.mark.parametrize("key", ["bureau_a", "system", "org_a"])
@@ -71,7 +86,7 @@ def test_given_allowed_role_when_calling_api_then_overview_returned(
     body = response.json()
     assert body["courses"] == 2 and body["teachers"]["total"] == 3
     assert body["partnerships"][0]["school_name"] == "海淀实验小学"
-    assert all(s["sections"] is None and s["students"] is None for s in body["schools"])
+    assert [(s["sections"], s["students"]) for s in body["schools"]] == [(2, 2)]
 
 
 @pytest.mark.parametrize("key", ["bureau_b", "org_b", "school_a", "teacher_a", "orgteacher_a"])
