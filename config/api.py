@@ -7,6 +7,7 @@ from afterschool.accounts.api import router as accounts_router
 from afterschool.core.api import BearerTokenAuth, SessionActorAuth, install_error_handlers
 from afterschool.courses.api import router as courses_router
 from afterschool.enrollment.api import router as enrollment_router
+from afterschool.payments.api import router as payments_router
 from afterschool.scheduling.api import router as scheduling_router
 from afterschool.schools.api import router as schools_router
 from afterschool.tenancy.api import router as tenancy_router
@@ -27,3 +28,4 @@ api.add_router("/schools", schools_router)
 api.add_router("/courses", courses_router)
 api.add_router("/scheduling", scheduling_router)
 api.add_router("/enrollment", enrollment_router)
+api.add_router("/payments", payments_router)

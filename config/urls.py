@@ -11,6 +11,7 @@ urlpatterns = [
     path("courses/", include("afterschool.courses.urls")),
     path("scheduling/", include("afterschool.scheduling.urls")),
     path("enrollment/", include("afterschool.enrollment.urls")),
+    path("payments/", include("afterschool.payments.urls")),
     path("notifications/", include("afterschool.notifications.views")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

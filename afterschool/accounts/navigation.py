@@ -66,6 +66,8 @@ _MENU: list[tuple[Any, ...]] = [
         "scheduling:timetable",
         (Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN, Role.SCHOOL_ADMIN, Role.TEACHER, Role.ORG_ADMIN),
     ),
+    ("选课报名", "payments:selection", (Role.PARENT,)),
+    ("我的订单", "payments:order_list", (Role.PARENT, Role.SCHOOL_ADMIN)),
     (
         "我的课表",
         "scheduling:my_timetable",

@@ -1,5 +1,5 @@
-"""A student's place in a section (选课报名). Placed by the school (原班, free or compulsory sections, split and
-move) in this version; parents' selection, waitlist and payment come with the enrolment issue."""
+"""A student's place in a section (选课报名): placed by the school (原班, free or compulsory sections, split and
+move), or chosen by a parent, when it waits as `pending` for its order to be paid."""
 
 from __future__ import annotations
 
@@ -51,8 +51,8 @@ class Enrollment(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["section", "student"],
-                condition=models.Q(status="active"),
-                name="enrollment_one_active_per_student",
+                condition=models.Q(status__in=["active", "pending"]),
+                name="enrollment_one_place_per_student",
             )
         ]
 

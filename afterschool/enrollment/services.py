@@ -35,7 +35,7 @@ from afterschool.scheduling.models import Section, SectionEvent
 from afterschool.schools.models import SchoolClass, Student
 from afterschool.tenancy.actor import Actor
 
-from .choices import EnrollmentSource, EnrollmentStatus
+from .choices import SEAT_HOLDING, EnrollmentSource, EnrollmentStatus
 from .models import Enrollment
 
 WRITERS = (Role.SYSTEM_ADMIN, Role.SCHOOL_ADMIN)
@@ -65,7 +65,8 @@ def require_placeable(section: Section) -> None:
 
 
 def active_count(section: Section) -> int:
-    return Enrollment.objects.filter(section=section, status=EnrollmentStatus.ACTIVE).count()
+    """Seats taken: active places and places held by an unpaid order (SEAT_HOLDING)."""
+    return Enrollment.objects.filter(section=section, status__in=SEAT_HOLDING).count()
 
 
 def require_capacity(section: Section, adding: int) -> None:
@@ -160,11 +161,12 @@ def _conflict_between(a: Section, b: Section) -> str | None:
 
 
 def student_time_conflicts(*, student: Student, section: Section, exclude_section_ids: Iterable[int] = ()) -> list[str]:
-    """The student's other active enrolments (not cancelled or finished sections; `exclude_section_ids` left out,
-    e.g. the section a move starts from) whose meetings overlap this section's, as Chinese messages."""
+    """The student's other places, paid or awaiting payment (not in cancelled or finished sections;
+    `exclude_section_ids` left out, e.g. the section a move starts from) whose meetings overlap this section's, as
+    Chinese messages."""
     excluded = {section.pk, *exclude_section_ids}
     others = (
-        Section.objects.filter(enrollments__student=student, enrollments__status=EnrollmentStatus.ACTIVE)
+        Section.objects.filter(enrollments__student=student, enrollments__status__in=SEAT_HOLDING)
         .exclude(pk__in=[pk for pk in excluded if pk is not None])
         .exclude(status__in=(SectionStatus.CANCELLED, SectionStatus.FINISHED))
         .prefetch_related("lessons", "slots")
@@ -216,8 +218,8 @@ def _placement_refusal(student: Student, section: Section) -> str | None:
     reason = eligibility_error(student, section)
     if reason:
         return reason
-    if Enrollment.objects.filter(section=section, student=student, status=EnrollmentStatus.ACTIVE).exists():
-        return f"{student.name}已在课班“{section.name}”中"
+    if Enrollment.objects.filter(section=section, student=student, status__in=SEAT_HOLDING).exists():
+        return f"{student.name}已在课班“{section.name}”中（或已报名待缴费）"
     conflicts = student_time_conflicts(student=student, section=section)
     if conflicts:
         return "；".join(conflicts)

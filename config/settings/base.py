@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "afterschool.scheduling",
     "afterschool.enrollment",
     "afterschool.notifications",
+    "afterschool.payments",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Nothing here: orders are written through their services and pages only."""

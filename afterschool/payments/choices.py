@@ -1,0 +1,17 @@
+from django.db import models
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", "待支付"  # the seat is held until the deadline
+    PAID = "paid", "已支付"
+    CLOSED = "closed", "已关闭"  # not paid by the deadline (or given up): the seat is freed
+    CANCELLED = "cancelled", "已取消"
+    REFUNDED = "refunded", "已退款"  # refunded in full
+
+
+class WaitlistStatus(models.TextChoices):
+    WAITING = "waiting", "候补中"
+    OFFERED = "offered", "已递补待支付"  # a freed seat is held for this student until the offer's deadline
+    ACCEPTED = "accepted", "已递补"
+    EXPIRED = "expired", "递补已过期"
+    CANCELLED = "cancelled", "已取消"

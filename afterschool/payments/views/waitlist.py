@@ -1,0 +1,5 @@
+"""Pages: waitlist."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
