@@ -15,3 +15,23 @@ class WaitlistStatus(models.TextChoices):
     ACCEPTED = "accepted", "已递补"
     EXPIRED = "expired", "递补已过期"
     CANCELLED = "cancelled", "已取消"
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", "待支付"
+    SUCCEEDED = "succeeded", "支付成功"
+    FAILED = "failed", "支付失败"
+
+
+class RefundStatus(models.TextChoices):
+    REQUESTED = "requested", "待审核"
+    REJECTED = "rejected", "已驳回"
+    PROCESSING = "processing", "退款中"  # approved and sent to the bank
+    SUCCEEDED = "succeeded", "已退款"
+    FAILED = "failed", "退款失败"
+
+
+class RefundReason(models.TextChoices):
+    WITHDRAWAL = "withdrawal", "家长退课"
+    SECTION_CANCELLED = "section_cancelled", "课班取消"
+    SCHOOL = "school", "学校退款"

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from afterschool.core.models import TimeStampedModel
 from afterschool.tenancy.scoping import ScopeRule
 
-from .choices import OrderStatus, WaitlistStatus
+from .choices import OrderStatus, PaymentStatus, RefundReason, RefundStatus, WaitlistStatus
 
 _STUDENT_SCOPE = ScopeRule(
     region="school__region",
@@ -29,6 +29,10 @@ class FeeSettings(TimeStampedModel):
     )
     payment_minutes = models.PositiveSmallIntegerField(_("支付时限（分钟）"), default=15)
     waitlist_offer_minutes = models.PositiveSmallIntegerField(_("候补递补支付时限（分钟）"), default=60)
+    # Refund policy (退费规则): in full before the first lesson; after it, prorated by the lessons remaining (or
+    # nothing when this is off); materials refundable only while not handed out (and only if this is on).
+    prorate_after_start = models.BooleanField(_("开课后按剩余课次比例退费"), default=True)
+    materials_refundable = models.BooleanField(_("未发放的材料费可退"), default=True)
 
     scope_rule = ScopeRule(region="school__region", school="school")
 
@@ -69,6 +73,8 @@ class Order(TimeStampedModel):
     paid_at = models.DateTimeField(_("支付时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
     close_reason = models.CharField(_("关闭原因"), max_length=200, blank=True)
+    materials_handed_out = models.BooleanField(_("材料已发放"), default=False)
+    refunded_fen = models.PositiveIntegerField(_("已退金额（分）"), default=0)
 
     scope_rule = _STUDENT_SCOPE
 
@@ -80,7 +86,10 @@ class Order(TimeStampedModel):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(amount_fen=models.F("fee_fen") + models.F("materials_fen")), name="order_amount_sum"
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(refunded_fen__lte=models.F("amount_fen")), name="order_refund_within_amount"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -127,3 +136,107 @@ class WaitlistEntry(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.student} 候补 {self.section}"
+
+
+class Payment(TimeStampedModel):
+    """A payment of an order through the bank gateway. Credited once: the bank's transaction id is unique and the
+    order moves to paid in the same transaction."""
+
+    order = models.ForeignKey(Order, verbose_name=_("订单"), on_delete=models.PROTECT, related_name="payments")
+    gateway = models.CharField(_("支付渠道"), max_length=32)
+    bank_payment_id = models.CharField(_("银行支付单号"), max_length=64, blank=True)
+    bank_txn_id = models.CharField(_("银行交易流水号"), max_length=64, null=True, blank=True, unique=True)
+    amount_fen = models.PositiveIntegerField(_("金额（分）"))
+    status = models.CharField(
+        _("状态"), max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
+    paid_at = models.DateTimeField(_("支付时间"), null=True, blank=True)
+
+    scope_rule = ScopeRule(
+        region="order__school__region",
+        school="order__school",
+        organization="order__section__course__owner_organization",
+        user=("order__student__user", "order__student__guardians__user"),
+        distinct=True,
+    )
+
+    class Meta:
+        verbose_name = _("支付")
+        verbose_name_plural = _("支付")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.order} {self.get_status_display()}"
+
+
+class BankNotice(models.Model):
+    """Every asynchronous notice the bank sent, as received (kept for idempotency checks and disputes)."""
+
+    received_at = models.DateTimeField(_("接收时间"), auto_now_add=True)
+    kind = models.CharField(_("类型"), max_length=16)  # payment | refund
+    reference = models.CharField(_("单号"), max_length=64, db_index=True)
+    body = models.TextField(_("报文"))
+    signature = models.TextField(_("签名"), blank=True)
+    verified = models.BooleanField(_("验签通过"), default=False)
+    outcome = models.CharField(_("处理结果"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("银行通知")
+        verbose_name_plural = _("银行通知")
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.reference}"
+
+
+class Refund(TimeStampedModel):
+    """退款: money going back to the payer by the original route; idempotent by refund_no; never more than paid."""
+
+    refund_no = models.CharField(_("退款单号"), max_length=32, unique=True)
+    order = models.ForeignKey(Order, verbose_name=_("订单"), on_delete=models.PROTECT, related_name="refunds")
+    payment = models.ForeignKey(
+        Payment, verbose_name=_("原支付"), null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
+    )
+    reason = models.CharField(_("原因"), max_length=32, choices=RefundReason.choices)
+    fee_part_fen = models.PositiveIntegerField(_("退报名费（分）"), default=0)
+    materials_part_fen = models.PositiveIntegerField(_("退材料费（分）"), default=0)
+    amount_fen = models.PositiveIntegerField(_("退款金额（分）"))
+    policy = models.JSONField(_("计算依据"), default=dict, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=RefundStatus.choices, default=RefundStatus.REQUESTED
+    )
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("审核人"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    reject_reason = models.CharField(_("驳回原因"), max_length=200, blank=True)
+    bank_refund_id = models.CharField(_("银行退款流水号"), max_length=64, blank=True)
+    completed_at = models.DateTimeField(_("退款完成时间"), null=True, blank=True)
+
+    scope_rule = ScopeRule(
+        region="order__school__region",
+        school="order__school",
+        organization="order__section__course__owner_organization",
+        user=("order__student__user", "order__student__guardians__user"),
+        distinct=True,
+    )
+
+    class Meta:
+        verbose_name = _("退款")
+        verbose_name_plural = _("退款")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_fen=models.F("fee_part_fen") + models.F("materials_part_fen")),
+                name="refund_amount_sum",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.refund_no
