@@ -35,3 +35,31 @@ class RefundReason(models.TextChoices):
     WITHDRAWAL = "withdrawal", "家长退课"
     SECTION_CANCELLED = "section_cancelled", "课班取消"
     SCHOOL = "school", "学校退款"
+
+
+class SettlementMode(models.TextChoices):
+    PER_LESSON = "per_lesson", "按课次"
+    PER_STUDENT_LESSON = "per_student_lesson", "按人次"
+    FEE_SHARE = "fee_share", "按学费分成"
+
+
+class BillStatus(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    SUBMITTED = "submitted", "已提交"
+    SCHOOL_APPROVED = "school_approved", "学校已确认"
+    BUREAU_REVIEWED = "bureau_reviewed", "教育局已复核"
+    PAID = "paid", "已支付"
+    REJECTED = "rejected", "已退回"
+
+
+class BillRaisedBy(models.TextChoices):
+    SCHOOL = "school", "学校"
+    ORGANIZATION = "organization", "机构"
+    BANK = "bank", "银行"
+
+
+class ReconciliationKind(models.TextChoices):
+    MATCHED = "matched", "一致"
+    BANK_ONLY = "bank_only", "长款（银行有、平台无）"
+    PLATFORM_ONLY = "platform_only", "短款（平台有、银行无）"
+    AMOUNT_MISMATCH = "amount_mismatch", "金额不符"

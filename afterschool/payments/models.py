@@ -10,7 +10,17 @@ from django.utils.translation import gettext_lazy as _
 from afterschool.core.models import TimeStampedModel
 from afterschool.tenancy.scoping import ScopeRule
 
-from .choices import OrderStatus, PaymentStatus, RefundReason, RefundStatus, WaitlistStatus
+from .choices import (
+    BillRaisedBy,
+    BillStatus,
+    OrderStatus,
+    PaymentStatus,
+    ReconciliationKind,
+    RefundReason,
+    RefundStatus,
+    SettlementMode,
+    WaitlistStatus,
+)
 
 _STUDENT_SCOPE = ScopeRule(
     region="school__region",
@@ -147,9 +157,7 @@ class Payment(TimeStampedModel):
     bank_payment_id = models.CharField(_("银行支付单号"), max_length=64, blank=True)
     bank_txn_id = models.CharField(_("银行交易流水号"), max_length=64, null=True, blank=True, unique=True)
     amount_fen = models.PositiveIntegerField(_("金额（分）"))
-    status = models.CharField(
-        _("状态"), max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
-    )
+    status = models.CharField(_("状态"), max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
     paid_at = models.DateTimeField(_("支付时间"), null=True, blank=True)
 
     scope_rule = ScopeRule(
@@ -202,9 +210,7 @@ class Refund(TimeStampedModel):
     materials_part_fen = models.PositiveIntegerField(_("退材料费（分）"), default=0)
     amount_fen = models.PositiveIntegerField(_("退款金额（分）"))
     policy = models.JSONField(_("计算依据"), default=dict, blank=True)
-    status = models.CharField(
-        _("状态"), max_length=16, choices=RefundStatus.choices, default=RefundStatus.REQUESTED
-    )
+    status = models.CharField(_("状态"), max_length=16, choices=RefundStatus.choices, default=RefundStatus.REQUESTED)
     note = models.CharField(_("说明"), max_length=200, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("申请人"), null=True, blank=True, on_delete=models.SET_NULL,
@@ -240,3 +246,166 @@ class Refund(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.refund_no
+
+
+_SCHOOL_ORG_SCOPE = ScopeRule(region="school__region", school="school", organization="organization")
+
+
+class SettlementTerms(TimeStampedModel):
+    """结算约定: how a school pays an organization for a period — per lesson delivered, per student-lesson, or a
+    share (‰) of the fees collected net of refunds."""
+
+    school = models.ForeignKey(
+        "tenancy.School", verbose_name=_("学校"), on_delete=models.PROTECT, related_name="settlement_terms"
+    )
+    organization = models.ForeignKey(
+        "tenancy.Organization", verbose_name=_("机构"), on_delete=models.PROTECT, related_name="settlement_terms"
+    )
+    mode = models.CharField(_("结算方式"), max_length=24, choices=SettlementMode.choices)
+    rate_fen = models.PositiveIntegerField(_("单价（分）"), default=0, help_text=_("按课次或按人次时的单价"))
+    share_permille = models.PositiveSmallIntegerField(_("分成（‰）"), default=0, help_text=_("按学费分成时，0–1000"))
+    starts_on = models.DateField(_("开始日期"))
+    ends_on = models.DateField(_("结束日期"), null=True, blank=True)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    scope_rule = _SCHOOL_ORG_SCOPE
+
+    class Meta:
+        verbose_name = _("结算约定")
+        verbose_name_plural = _("结算约定")
+        ordering = ["school_id", "organization_id", "-starts_on"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(share_permille__lte=1000), name="terms_share_permille_range")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school} ↔ {self.organization} {self.get_mode_display()}"
+
+
+class SettlementBill(TimeStampedModel):
+    """结算单: what a school owes an organization for a period, computed from delivered lessons and the terms."""
+
+    bill_no = models.CharField(_("结算单号"), max_length=32, unique=True)
+    school = models.ForeignKey(
+        "tenancy.School", verbose_name=_("学校"), on_delete=models.PROTECT, related_name="settlement_bills"
+    )
+    organization = models.ForeignKey(
+        "tenancy.Organization", verbose_name=_("机构"), on_delete=models.PROTECT, related_name="settlement_bills"
+    )
+    terms = models.ForeignKey(
+        SettlementTerms, verbose_name=_("结算约定"), on_delete=models.PROTECT, related_name="bills"
+    )
+    period_start = models.DateField(_("结算开始日期"))
+    period_end = models.DateField(_("结算结束日期"))
+    lessons_delivered = models.PositiveIntegerField(_("已上课次"), default=0)
+    student_lessons = models.PositiveIntegerField(_("人次"), default=0)
+    fees_net_fen = models.BigIntegerField(_("学费净额（分）"), default=0)
+    amount_fen = models.BigIntegerField(_("结算金额（分）"), default=0)
+    details = models.JSONField(_("明细"), default=list, blank=True)
+    status = models.CharField(_("状态"), max_length=24, choices=BillStatus.choices, default=BillStatus.DRAFT)
+    raised_by = models.CharField(_("发起方"), max_length=16, choices=BillRaisedBy.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("发起人"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    paid_at = models.DateTimeField(_("支付时间"), null=True, blank=True)
+
+    scope_rule = _SCHOOL_ORG_SCOPE
+
+    class Meta:
+        verbose_name = _("结算单")
+        verbose_name_plural = _("结算单")
+        ordering = ["-period_end", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(period_end__gte=models.F("period_start")), name="bill_period_range"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.bill_no
+
+
+class SettlementEvent(models.Model):
+    """A step of a bill's approval (提交、学校确认、教育局复核、退回、支付), never changed."""
+
+    bill = models.ForeignKey(SettlementBill, verbose_name=_("结算单"), on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("操作"), max_length=32)
+    from_status = models.CharField(_("原状态"), max_length=24, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=24)
+    comment = models.CharField(_("意见"), max_length=500, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    actor_role = models.CharField(_("操作角色"), max_length=32, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    scope_rule = ScopeRule(region="bill__school__region", school="bill__school", organization="bill__organization")
+
+    class Meta:
+        verbose_name = _("结算记录")
+        verbose_name_plural = _("结算记录")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.bill} {self.action}"
+
+
+class BankStatement(TimeStampedModel):
+    """对账单: the bank's daily statement as imported (CSV with a totals line), and what matched."""
+
+    statement_date = models.DateField(_("对账日期"))
+    gateway = models.CharField(_("支付渠道"), max_length=32)
+    content = models.TextField(_("原始对账单"))
+    line_count = models.PositiveIntegerField(_("明细笔数"), default=0)
+    bank_total_fen = models.BigIntegerField(_("银行合计（分）"), default=0)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("导入人"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+
+    # Statements are the platform's; schools and the bureau see their lines (ReconciliationItem).
+    scope_rule = ScopeRule()
+
+    class Meta:
+        verbose_name = _("银行对账单")
+        verbose_name_plural = _("银行对账单")
+        ordering = ["-statement_date", "-id"]
+        constraints = [models.UniqueConstraint(fields=["gateway", "statement_date"], name="statement_one_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.gateway} {self.statement_date}"
+
+
+class ReconciliationItem(models.Model):
+    """One line of a reconciliation: matched, bank-only (长款), platform-only (短款) or an amount mismatch."""
+
+    statement = models.ForeignKey(
+        BankStatement, verbose_name=_("对账单"), on_delete=models.CASCADE, related_name="items"
+    )
+    kind = models.CharField(_("结果"), max_length=24, choices=ReconciliationKind.choices)
+    txn_type = models.CharField(_("交易类型"), max_length=16)  # payment | refund
+    reference = models.CharField(_("单号"), max_length=64)
+    bank_txn_id = models.CharField(_("银行流水号"), max_length=64, blank=True)
+    bank_amount_fen = models.BigIntegerField(_("银行金额（分）"), null=True, blank=True)
+    platform_amount_fen = models.BigIntegerField(_("平台金额（分）"), null=True, blank=True)
+    school = models.ForeignKey(
+        "tenancy.School", verbose_name=_("学校"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    order = models.ForeignKey(
+        Order, verbose_name=_("订单"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    refund = models.ForeignKey(
+        Refund, verbose_name=_("退款"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    scope_rule = ScopeRule(region="school__region", school="school")
+
+    class Meta:
+        verbose_name = _("对账结果")
+        verbose_name_plural = _("对账结果")
+        ordering = ["statement_id", "kind", "reference"]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.get_kind_display()}"
