@@ -1,5 +1,15 @@
-from afterschool.payments.views import orders, waitlist
+from importlib import import_module
+
+from django.urls import URLPattern, URLResolver
 
 app_name = "payments"
 
-urlpatterns = [*orders.urlpatterns, *waitlist.urlpatterns]
+AREAS = ("orders", "waitlist", "pay", "refunds", "settlement", "reconciliation", "supervision")
+
+urlpatterns: list[URLPattern | URLResolver] = []
+for area in AREAS:
+    try:
+        module = import_module(f"afterschool.payments.views.{area}")
+    except ModuleNotFoundError:
+        continue
+    urlpatterns += getattr(module, "urlpatterns", [])

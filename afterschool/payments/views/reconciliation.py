@@ -1,0 +1,5 @@
+"""Pages: reconciliation."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

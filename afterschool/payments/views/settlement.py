@@ -1,0 +1,5 @@
+"""Pages: settlement."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

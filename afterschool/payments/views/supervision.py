@@ -1,0 +1,5 @@
+"""Pages: supervision."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
