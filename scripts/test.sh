@@ -23,7 +23,7 @@ echo "==> ruff"
 "$VENV/bin/ruff" check .
 "$VENV/bin/ruff" format --check .
 echo "==> mypy"
-"$VENV/bin/mypy" config afterschool
+"$VENV/bin/mypy" config afterschool simbank
 echo "==> makemigrations --check"
 "$VENV/bin/python" manage.py makemigrations --check --dry-run
 

@@ -333,6 +333,13 @@ def _record_enrolled(*, actor: Actor, section: Section, enrollments: list[Enroll
 
 
 @transaction.atomic
+def _offer_freed_seat(section: Section) -> None:
+    """A seat freed here goes to the section's waitlist (payments), in the same transaction."""
+    from afterschool.payments.services.waitlist import seat_freed
+
+    seat_freed(section=section)
+
+
 def enrollment_remove(*, actor: Actor, enrollment: Enrollment, reason: str) -> Enrollment:
     """Take an active enrolment out of its section with a reason (status removed)."""
     require_writer(actor)
@@ -364,4 +371,5 @@ def enrollment_remove(*, actor: Actor, enrollment: Enrollment, reason: str) -> E
         students=[student], kind=NotificationKind.ENROLLMENT, title=f"{student.name}已移出课班“{section.name}”",
         body=f"原因：{reason}", data={"section": section.pk, "student": student.pk},
     )  # fmt: skip
+    _offer_freed_seat(section)
     return enrollment

@@ -1,15 +1,13 @@
-from importlib import import_module
-
-from django.urls import URLPattern, URLResolver
+from afterschool.payments.views import orders, pay, reconciliation, refunds, settlement, supervision, waitlist
 
 app_name = "payments"
 
-AREAS = ("orders", "waitlist", "pay", "refunds", "settlement", "reconciliation", "supervision")
-
-urlpatterns: list[URLPattern | URLResolver] = []
-for area in AREAS:
-    try:
-        module = import_module(f"afterschool.payments.views.{area}")
-    except ModuleNotFoundError:
-        continue
-    urlpatterns += getattr(module, "urlpatterns", [])
+urlpatterns = [
+    *orders.urlpatterns,
+    *waitlist.urlpatterns,
+    *pay.urlpatterns,
+    *refunds.urlpatterns,
+    *settlement.urlpatterns,
+    *reconciliation.urlpatterns,
+    *supervision.urlpatterns,
+]

@@ -117,17 +117,36 @@ def scoped(queryset: QuerySet[M], actor: Actor) -> QuerySet[M]:
 _BIGINT = 2**63
 
 
-def _out_of_range(value: Any) -> bool:
-    if isinstance(value, str) and value.lstrip("-").isdigit():
+def _is_id_lookup(key: str) -> bool:
+    """pk, id, or a foreign key's id (school_id, section__school_id …): integer columns. Other fields (an order
+    number of 22 digits) are text and may hold any number."""
+    last = key.split("__")[-1] if key.split("__")[-1] not in ("exact", "in") else key.split("__")[-2]
+    return last in ("pk", "id") or last.endswith("_id")
+
+
+def _out_of_range(value: Any, *, digits_too: bool) -> bool:
+    """An int beyond 64 bits (or, for an id lookup, a string of such digits): no row can match it."""
+    if digits_too and isinstance(value, str) and value.lstrip("-").isdigit():
         value = int(value)
     return isinstance(value, int) and not isinstance(value, bool) and not -_BIGINT <= value < _BIGINT
 
 
 def get_scoped_or_404(queryset: QuerySet[M], actor: Actor, **lookup: Any) -> M:
     """The object if the actor may see it; otherwise NotFound — exactly as if it did not exist."""
-    if any(_out_of_range(value) for value in lookup.values()):
+    if any(_out_of_range(value, digits_too=_is_id_lookup(key)) for key, value in lookup.items()):
         raise NotFound()  # no row has such an id; asking the database would overflow its integer type
     try:
         return scoped(queryset, actor).get(**lookup)
+    except (ObjectDoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def get_or_404(queryset: QuerySet[M], **lookup: Any) -> M:
+    """The object from a queryset the selector has already limited by its own rule (a parent choosing among the
+    open sections of its child's school); NotFound otherwise, with the same checks as get_scoped_or_404."""
+    if any(_out_of_range(value, digits_too=_is_id_lookup(key)) for key, value in lookup.items()):
+        raise NotFound()
+    try:
+        return queryset.get(**lookup)
     except (ObjectDoesNotExist, ValueError, TypeError):
         raise NotFound() from None

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -228,6 +229,13 @@ LOGGING = {
 # axes.W006: the client address is throttled by the platform's own counter (accounts.services), not by axes.
 SILENCED_SYSTEM_CHECKS = ["models.W047", "axes.W006"]
 
+# The bank gateway (the simulated bank in development and tests: `python -m simbank`). Merchant and bank SM2 keys
+# default to the development pair in afterschool/payments/gateway.py; production settings require real ones.
+PAYMENT_GATEWAY: dict[str, Any] = {
+    "url": os.environ.get("SIMBANK_URL", "http://127.0.0.1:8700"),
+    "notify_base_url": os.environ.get("PAYMENT_NOTIFY_BASE_URL", "http://127.0.0.1:8000"),
+}
+
 # The domain in the UIDs of calendar feed events (lesson-<pk>@<domain>): set it in production so calendar apps
 # see the same event whichever host name they subscribed through. Empty: the request's host.
 AFTERSCHOOL_CALENDAR_DOMAIN = os.environ.get("AFTERSCHOOL_CALENDAR_DOMAIN", "")
@@ -240,6 +248,28 @@ CELERY_BEAT_SCHEDULE = {
     },
     # open → running on a section's first lesson day, running → finished after its last (idempotent; hourly so a
     # missed run catches up the same day).
+    # Unpaid orders close at their deadline and free the seat; expired waitlist offers pass to the next child.
+    "payments-close-expired-orders": {
+        "task": "payments.close_expired_orders",
+        "schedule": 60,
+        "options": {"expires": 50},
+    },
+    # Pending payments whose notice never came are asked of the bank.
+    "payments-query-pending": {
+        "task": "payments.query_pending_payments",
+        "schedule": 120,
+        "options": {"expires": 100},
+    },
+    "payments-expire-waitlist-offers": {
+        "task": "payments.expire_waitlist_offers",
+        "schedule": 60,
+        "options": {"expires": 50},
+    },
+    # The bank's statement of the day before, fetched, imported and matched (a day already imported is skipped).
+    "payments-reconcile-yesterday": {
+        "task": "payments.reconcile_yesterday",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "scheduling-advance-section-statuses": {
         "task": "scheduling.advance_section_statuses",
         "schedule": 60 * 60,

@@ -68,3 +68,13 @@ STORAGES = {
 }
 
 LOGGING["root"]["level"] = "INFO"  # type: ignore[index]  # noqa: F405
+
+# The bank: real merchant and bank keys (SM2, hex), never the development pair.
+PAYMENT_GATEWAY = {
+    "url": _required("PAYMENT_BANK_URL"),
+    "merchant_id": _required("PAYMENT_MERCHANT_ID"),
+    "merchant_private_key": _required("PAYMENT_MERCHANT_PRIVATE_KEY"),
+    "bank_public_key": _required("PAYMENT_BANK_PUBLIC_KEY"),
+    "notify_base_url": _required("PAYMENT_NOTIFY_BASE_URL"),
+    "timeout": 10,
+}

@@ -120,6 +120,11 @@ def test_production_settings_harden_cookies_and_transport():  # type: ignore[no-
         "AFTERSCHOOL_INDEX_KEY": "11" * 16,
         "AFTERSCHOOL_AUDIT_KEY": "22" * 16,
         "S3_BUCKET": "afterschool",
+        "PAYMENT_BANK_URL": "https://bank.example.cn",
+        "PAYMENT_MERCHANT_ID": "M1",
+        "PAYMENT_MERCHANT_PRIVATE_KEY": "11" * 32,
+        "PAYMENT_BANK_PUBLIC_KEY": "22" * 64,
+        "PAYMENT_NOTIFY_BASE_URL": "https://kehou.example.cn",
     }
     code = (
         "import django, json; django.setup(); from django.conf import settings as s; print(json.dumps({"

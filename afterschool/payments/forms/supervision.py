@@ -1,1 +1,36 @@
-"""forms: supervision."""
+"""Forms of fee supervision: the bureau's and the school's filters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+_DATE = {"invalid": "日期格式不正确"}
+
+
+class SupervisionFilterForm(forms.Form):
+    q = forms.CharField(label="搜索", max_length=64, required=False)
+    school = forms.IntegerField(label="学校", min_value=1, max_value=2**62, required=False)
+    academic_year = forms.IntegerField(
+        label="学年",
+        min_value=2000,
+        max_value=2100,
+        required=False,
+        error_messages={"invalid": "学年应为年份，如 2026"},
+    )
+    paid_from = forms.DateField(label="支付日期从", required=False, error_messages=_DATE)
+    paid_to = forms.DateField(label="至", required=False, error_messages=_DATE)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("paid_from") and data.get("paid_to") and data["paid_from"] > data["paid_to"]:
+            self.add_error("paid_to", "结束日期不能早于开始日期")
+        return data
+
+
+class SchoolFeesFilterForm(SupervisionFilterForm):
+    section = forms.IntegerField(label="课班", min_value=1, max_value=2**62, required=False)
+    refunded = forms.ChoiceField(
+        label="退费", choices=[("", "全部"), ("yes", "有退费"), ("no", "无退费")], required=False
+    )

@@ -11,7 +11,7 @@
 - Move: a set of students from section A to section B of the same school, course and term; all or nothing, the
   refusal naming every student's reason. Old enrolments end as "moved" (moved_to, source "move").
 - Cancel: reason required; the section's active enrolments end as "cancelled", its future lessons are
-  cancelled, and `on_section_cancelled` — the single hook of the refund flow — records what is owed.
+  cancelled, and `on_section_cancelled` — the single hook of the refund flow — refunds what was paid.
 
 Each operation runs in one transaction, locks the section rows it changes, writes SectionEvents on every
 section concerned, audit rows, and notifications to the guardians (and, on cancel, the teachers).
@@ -317,6 +317,9 @@ def students_move(
             body=f"{old.student.name}由“{source.name}”调至“{target.name}”。" + (f"原因：{reason}" if reason else ""),
             data={"section": target.pk, "from_section": source.pk, "student": old.student_id},
         )  # fmt: skip
+    from afterschool.payments.services.waitlist import seat_freed
+
+    seat_freed(section=source)  # the seats the students left go to the source's waitlist
     return moved
 
 
@@ -326,15 +329,13 @@ def students_move(
 def on_section_cancelled(section: Section, enrollments: Sequence[Enrollment]) -> dict[str, Any]:
     """THE single hook point of the refund flow for a cancelled section.
 
-    Payments do not exist yet, so today this only RECORDS what the refund flow will have to settle: it returns the
-    record stored in the section's CANCELLED event (`"refund": "pending_payments"` and the enrolments concerned).
-    When payments exist, this is where refunds of the cancelled enrolments are started (and nowhere else)."""
-    return {
-        "refund": "pending_payments",
-        "enrollments": [e.pk for e in enrollments],
-        "fee_fen": section.fee_fen,
-        "materials_fee_fen": section.materials_fee_fen,
-    }
+    Refunds every paid order of these enrolments in full, automatically (`payments.services.refunds.
+    refunds_for_cancelled_section`: PROCESSING → bank → SUCCEEDED, or FAILED with a retry for the school — the bank
+    never makes the cancellation fail), and closes the section's unpaid orders. Returns the record stored in the
+    section's CANCELLED event (`"refund": "started"`, the enrolments, refund numbers, amounts, failures)."""
+    from afterschool.payments.services.refunds import refunds_for_cancelled_section
+
+    return refunds_for_cancelled_section(section=section, enrollments=list(enrollments))
 
 
 @transaction.atomic
