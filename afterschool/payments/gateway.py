@@ -205,6 +205,14 @@ def gateway_settings() -> dict[str, Any]:
     return {**_DEV, **(getattr(settings, "PAYMENT_GATEWAY", None) or {})}
 
 
+def bank_origin() -> str:
+    """scheme://host[:port] of the bank, for the CSP of pages whose forms lead there."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(gateway_settings()["url"])
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def get_gateway() -> BankGateway:
     conf = gateway_settings()
     return SimBankGateway(

@@ -158,3 +158,16 @@ def test_given_closed_section_when_opening_confirm_then_back_to_selection(world:
     r = client.get(reverse("payments:order_confirm", args=[child.pk, setup.section.pk]))
     assert r.status_code == 302 and reverse("payments:selection") in r["Location"]
     assert "没有王小明可以报名的课班" in client.get(reverse("payments:selection")).content.decode()
+
+
+def test_given_a_full_section_when_a_parent_opens_selection_then_it_offers_the_waitlist(
+    world: Any, fam: Any, login: Any
+) -> None:
+    from afterschool.enrollment.tests.factories import EnrollmentFactory
+
+    setup, child = fam
+    setup.section.max_students = 1
+    setup.section.save()
+    EnrollmentFactory(section=setup.section, student__school_class=child.school_class)
+    page = login(world.users["parent"]).get(reverse("payments:selection")).content.decode()
+    assert reverse("payments:waitlist_join") in page and "候补" in page

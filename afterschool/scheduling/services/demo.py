@@ -81,4 +81,22 @@ def demo_sections_ensure(*, actor: Actor, school: School) -> list[Section]:
     enrollment_services.enrollment_batch_create(actor=actor, section=reading_section, all_classes=True)
     for section in created:
         section_services.section_set_status(actor=actor, section=section, status=SectionStatus.RUNNING)
-    return created
+    # And one section open for enrolment now (no registration window: open while its status is 报名中), so a parent
+    # can choose it, pay on the simulated bank, and see the place confirmed.
+    thursday_late = TimeSlot.objects.get(school=school, weekday=Weekday.THURSDAY, starts_at=dt.time(16, 50))
+    open_section = section_services.section_create(
+        actor=actor,
+        data={
+            "term": term, "course": art, "name": "少儿创意美术（周四班）", "mode": SectionMode.WALKING,
+            "grades": list(Grade.objects.filter(school=school, level__in=[1, 2, 3, 4])),
+            "fee_fen": 60000, "materials_fee_fen": 8800, "materials_included": False,
+            "min_students": 5, "max_students": 20, "starts_on": dt.date(2026, 12, 3), "ends_on": dt.date(2027, 1, 14),
+            "venue": Venue.objects.get(school=school, name="美术教室"),
+            "teachers": [User.objects.get(username="orgteacher")],
+            "slots": [{"weekday": thursday_late.weekday, "starts_at": thursday_late.starts_at,
+                       "ends_at": thursday_late.ends_at, "time_slot": thursday_late}],
+        },
+    )  # fmt: skip
+    lesson_services.lessons_generate(actor=actor, section=open_section)
+    section_services.section_set_status(actor=actor, section=open_section, status=SectionStatus.OPEN)
+    return [*created, open_section]
