@@ -409,3 +409,74 @@ class ReconciliationItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.get_kind_display()}"
+
+
+class LedgerAccount(models.TextChoices):
+    HELD = "held", "代收待结算"  # collected from parents, not yet paid out to an organization
+    SETTLED = "settled", "已结算"  # paid out to organizations under settlement bills
+
+
+class LedgerKind(models.TextChoices):
+    PAYMENT = "payment", "缴费"
+    REFUND = "refund", "退款"
+    SETTLEMENT = "settlement", "结算"
+
+
+class LedgerQuerySet(models.QuerySet["LedgerEntry"]):
+    """Entries are never changed nor removed in bulk either."""
+
+    def update(self, **kwargs: object) -> int:
+        raise TypeError("账务流水只能追加，不能修改")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("账务流水只能追加，不能删除")
+
+
+class LedgerEntry(models.Model):
+    """账务流水: one signed movement of money between the platform's accounts (held = collected and not yet settled,
+    settled = paid out to organizations), posted in the same transaction as the status change that moves it.
+    Append-only; unique per (kind, reference, account), so a duplicate credit, refund or settlement never posts twice.
+    The balances are sums of entries: paid − refunded = held + settled at every moment."""
+
+    school = models.ForeignKey(
+        "tenancy.School", verbose_name=_("学校"), on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    organization = models.ForeignKey(
+        "tenancy.Organization", verbose_name=_("机构"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="ledger_entries",
+    )  # fmt: skip
+    order = models.ForeignKey(
+        Order, verbose_name=_("订单"), null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    bill = models.ForeignKey(
+        SettlementBill, verbose_name=_("结算单"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="ledger_entries",
+    )  # fmt: skip
+    account = models.CharField(_("账户"), max_length=16, choices=LedgerAccount.choices)
+    amount_fen = models.BigIntegerField(_("金额（分）"))  # signed: + into the account, − out of it
+    kind = models.CharField(_("类型"), max_length=16, choices=LedgerKind.choices)
+    reference = models.CharField(_("单号"), max_length=64)  # bank txn id | refund_no | bill_no
+    created_at = models.DateTimeField(_("记账时间"), auto_now_add=True)
+
+    objects = LedgerQuerySet.as_manager()
+
+    scope_rule = _SCHOOL_ORG_SCOPE
+
+    class Meta:
+        verbose_name = _("账务流水")
+        verbose_name_plural = _("账务流水")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "reference", "account"], name="ledger_once_per_reference")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.reference} {self.account} {self.amount_fen:+d}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise TypeError("账务流水只能追加，不能修改")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise TypeError("账务流水只能追加，不能删除")

@@ -38,6 +38,7 @@ from afterschool.notifications.services import notify
 from afterschool.payments.choices import OrderStatus, PaymentStatus
 from afterschool.payments.gateway import BankGateway, GatewayError, gateway_settings, get_gateway
 from afterschool.payments.models import BankNotice, Order, Payment
+from afterschool.payments.services.ledger import post_payment
 from afterschool.payments.services.orders import fen_to_yuan, is_guardian
 from afterschool.scheduling.choices import SectionEventKind
 from afterschool.tenancy.actor import Actor, system_actor
@@ -220,6 +221,7 @@ def _credit(
             payment.save()
     except IntegrityError:
         return "duplicate"
+    post_payment(payment)  # the money is received whatever becomes of the order (held until settled or refunded)
     actor = system_actor()
     record_write(
         actor=actor, event=AuditEventType.UPDATE, obj=payment,

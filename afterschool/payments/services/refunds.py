@@ -60,6 +60,7 @@ from .. import gateway
 from ..choices import OrderStatus, PaymentStatus, RefundReason, RefundStatus
 from ..gateway import BankGateway
 from ..models import FeeSettings, Order, Payment, Refund
+from .ledger import post_refund
 
 log = logging.getLogger(__name__)
 
@@ -490,6 +491,7 @@ def refund_notice_applied(
         refund.bank_refund_id = (bank_refund_id or "")[:64]
         refund.completed_at = now
         refund.save(update_fields=["status", "bank_refund_id", "completed_at", "updated_at"])
+        post_refund(refund)
         old_status = order.status
         order.refunded_fen += refund.amount_fen
         if order.refunded_fen >= order.amount_fen:

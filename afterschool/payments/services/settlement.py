@@ -41,6 +41,7 @@ from afterschool.tenancy.models import Organization, Partnership, School
 from ..choices import BillRaisedBy, BillStatus, SettlementMode
 from ..models import SettlementBill, SettlementEvent, SettlementTerms
 from ..selectors import settlement as selectors
+from .ledger import post_settlement
 
 TERMS_FIELDS = ("organization", "mode", "rate_fen", "share_permille", "starts_on", "ends_on", "note")
 TERMS_LOCKED_ONCE_BILLED = ("organization", "mode", "rate_fen", "share_permille", "starts_on")
@@ -392,6 +393,7 @@ def bill_pay(*, actor: Actor, bill: SettlementBill, comment: str = "") -> Settle
         raise PermissionDenied("只有学校管理员或银行（系统）可以登记支付")
     _expect(bill, BillStatus.BUREAU_REVIEWED)
     bill, _ = _transition(bill, actor=actor, action="pay", to=BillStatus.PAID, comment=comment, paid_at=timezone.now())
+    post_settlement(bill)
     _notify(bill, _org_admins(bill.organization_id), f"结算单 {bill.bill_no} 已支付", comment)
     return bill
 
