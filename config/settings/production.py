@@ -22,8 +22,15 @@ CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS",
 
 if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
     raise RuntimeError("生产环境须设置 DATABASE_URL 指向 PostgreSQL")
-DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DATABASE_CONN_MAX_AGE", "60"))  # noqa: F405
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
+# Under ASGI (uvicorn) every request runs in its own thread, so persistent connections are never reused and pile
+# up (the enrolment rush benchmark ran PostgreSQL out of connections with CONN_MAX_AGE=60). Connections come from a
+# psycopg pool per process instead; size it so workers × max_size stays below PostgreSQL's max_connections.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {  # noqa: F405
+    "min_size": int(os.environ.get("DATABASE_POOL_MIN_SIZE", "2")),
+    "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", "10")),
+    "timeout": int(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
+}
 
 REDIS_URL = _required("REDIS_URL")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
