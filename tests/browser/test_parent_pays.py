@@ -19,7 +19,11 @@ OPEN_SECTION = "少儿创意美术（周四班）"  # open for enrolment in the 
 
 @pytest.mark.parametrize("viewport", ["phone"], indirect=True)
 def test_parent_picks_a_course_pays_on_the_bank_and_sees_the_place_confirmed(
-    page: Any, page_log: PageLog, viewport: str, demo: Any, simbank: Any  # noqa: F811
+    page: Any,
+    page_log: PageLog,
+    viewport: str,
+    demo: Any,
+    simbank: Any,  # noqa: F811
 ) -> None:
     from afterschool.enrollment.models import Enrollment
     from afterschool.payments.models import Order
