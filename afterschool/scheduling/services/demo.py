@@ -99,4 +99,12 @@ def demo_sections_ensure(*, actor: Actor, school: School) -> list[Section]:
     )  # fmt: skip
     lesson_services.lessons_generate(actor=actor, section=open_section)
     section_services.section_set_status(actor=actor, section=open_section, status=SectionStatus.OPEN)
+    # Settlement with the organization: 200 元 per lesson delivered, so the school can raise November's bill.
+    from afterschool.payments.services.settlement import settlement_terms_create
+
+    settlement_terms_create(
+        actor=actor,
+        data={"organization": art.owner_organization, "mode": "per_lesson", "rate_fen": 20000,
+              "starts_on": term.starts_on, "note": "每上一次课结算 200 元"},
+    )  # fmt: skip
     return [*created, open_section]
