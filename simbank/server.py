@@ -123,8 +123,13 @@ class Bank:
             notice = {**notice, "notice_id": self.store.next_notice_id()}
             self.store.save()
         if mode == "duplicate":
-            for _ in range(2):
-                threading.Thread(target=self._deliver, args=(url, notice), daemon=True).start()
+            # The same notice delivered twice, one after the other (concurrent duplicates are tested on PostgreSQL
+            # with threads; SQLite's in-memory test database is one connection shared by the live server's threads).
+            def twice() -> None:
+                self._deliver(url, notice)
+                self._deliver(url, notice)
+
+            threading.Thread(target=twice, daemon=True).start()
             return
         if mode == "reorder":
             with self.store.lock:

@@ -456,6 +456,6 @@ def test_pages_cross_school_404_and_other_roles_403(world: Any, login: Any) -> N
 
 def test_split_by_class_for_walking_section_keeps_original_classes(world: Any) -> None:
     setup = enrolled_setup(world, classes=2, per_class=1)
-    SchoolClassFactory(grade=setup.grade)
+    SchoolClassFactory(grade=setup.grade, name="9班")  # a third class of the grade with nobody in the section
     original, new = ops.section_split(actor=world.actor("school_a"), section=setup.section, parts=2, strategy="class")
     assert not original.classes.exists() and not new.classes.exists()
