@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
-from afterschool.core.api import ErrorOut, Paged, PageParams, actor_of, paged
+from afterschool.core.api import ERRORS, Paged, PageParams, actor_of, paged
 from afterschool.core.errors import PermissionDenied
 from afterschool.tenancy import selectors as tenancy_selectors
 
@@ -32,7 +32,6 @@ from .schemas import (
 )
 
 router = Router(tags=["账号与审计"])
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 AUDIT_READERS = (Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN, Role.SCHOOL_ADMIN, Role.ORG_ADMIN)
 
 

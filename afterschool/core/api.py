@@ -59,6 +59,10 @@ class ErrorOut(Schema):
     detail: Any = None
 
 
+# The error responses every endpoint declares (the shape is ErrorOut): one definition for the whole API.
+ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
 class PatchSchema(Schema):
     """A partial update: a field may be left out, but one that is sent may be null only if listed in `nullable`."""
 

@@ -7,15 +7,13 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
-from afterschool.core.api import ErrorOut, Paged, PageParams, actor_of, paged
+from afterschool.core.api import ERRORS, Paged, PageParams, actor_of, paged
 from afterschool.core.errors import ValidationFailed
 
 from . import selectors, services
 from .schemas import BatchOut, EnrollmentBatchIn, EnrollmentFilters, EnrollmentIn, EnrollmentOut, RemoveIn
 
 router = Router(tags=["选课报名"])
-
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 @router.get("/enrollments", response={200: Paged[EnrollmentOut], **ERRORS}, summary="选课列表")

@@ -11,7 +11,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
-from afterschool.core.api import ErrorOut, Paged, PageParams, actor_of, paged
+from afterschool.core.api import ERRORS, Paged, PageParams, actor_of, paged
 from afterschool.core.errors import NotFound, ValidationFailed
 
 from . import selectors, services
@@ -42,7 +42,6 @@ from .schemas import (
 )
 
 router = Router(tags=["区域、学校与机构"])
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def _region(actor: Any, region_id: int | None) -> Region | None:

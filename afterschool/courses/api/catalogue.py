@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
-from afterschool.core.api import ErrorOut, Paged, PageParams, actor_of, paged
+from afterschool.core.api import ERRORS, Paged, PageParams, actor_of, paged
 from afterschool.core.errors import NotFound, ValidationFailed
 from afterschool.core.media import download_response
 from afterschool.tenancy import selectors as tenancy_selectors
@@ -34,7 +34,6 @@ from ..selectors import catalogue as selectors
 from ..services import catalogue as services
 
 router = Router(tags=["课程与师资"])
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def _with_owner(actor: Actor, payload: dict[str, Any]) -> dict[str, Any]:

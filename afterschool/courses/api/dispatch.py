@@ -9,7 +9,7 @@ from ninja import Query, Router, Status
 
 from afterschool.accounts.choices import Role
 from afterschool.accounts.models import User
-from afterschool.core.api import ErrorOut, Paged, PageParams, actor_of, paged
+from afterschool.core.api import ERRORS, Paged, PageParams, actor_of, paged
 from afterschool.core.errors import PermissionDenied, ValidationFailed
 from afterschool.core.export import xlsx_response
 from afterschool.tenancy import selectors as tenancy_selectors
@@ -27,7 +27,6 @@ from ..selectors import dispatch as selectors
 from ..services import dispatch as services
 
 router = Router(tags=["课程与师资"])
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 @router.get("/dispatches", response={200: Paged[DispatchOut], **ERRORS}, summary="教师外派列表")

@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router
 
-from afterschool.core.api import ErrorOut, Paged, PageParams, actor_of, paged
+from afterschool.core.api import ERRORS, Paged, PageParams, actor_of, paged
 from afterschool.core.errors import NotFound
 from afterschool.tenancy import selectors as tenancy_selectors
 
@@ -26,7 +26,6 @@ from ..selectors import review as selectors
 from ..services import review as services
 
 router = Router(tags=["课程与师资"])
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 @router.post("/courses/{course_id}/submit", response={200: list[OfferOut], **ERRORS}, summary="提交课程审核")

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
-from afterschool.core.api import ErrorOut, Paged, PageParams, actor_of, paged
+from afterschool.core.api import ERRORS, ErrorOut, Paged, PageParams, actor_of, paged
 from afterschool.core.errors import ValidationFailed
 from afterschool.core.export import xlsx_response
 from afterschool.tenancy.models import Organization
@@ -34,7 +34,6 @@ from ..selectors import teachers as selectors
 from ..services import teachers as services
 
 router = Router(tags=["课程与师资"])
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def _with_organization(actor: Any, payload: dict[str, Any]) -> dict[str, Any]:

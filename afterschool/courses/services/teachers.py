@@ -22,6 +22,7 @@ from afterschool.core.errors import Conflict, PermissionDenied, ValidationFailed
 from afterschool.core.export import build_xlsx
 from afterschool.core.masking import mask_id_number, mask_mobile
 from afterschool.core.services import apply_changes, validate_and_save
+from afterschool.schools.services.people import export_audit_filters
 from afterschool.schools.validators import normalize_mobile, validate_id_number, validate_mobile
 from afterschool.tenancy.actor import Actor
 from afterschool.tenancy.models import Organization
@@ -183,22 +184,6 @@ def teacher_reveal(*, actor: Actor, teacher: OrgTeacher, field: str) -> str:
     return str(getattr(teacher, field))
 
 
-def _audit_filters(filters: dict[str, Any]) -> dict[str, str]:
-    """Export filters for the audit row; a searched full mobile or ID number is stored masked."""
-    out: dict[str, str] = {}
-    for key, value in filters.items():
-        if value in (None, ""):
-            continue
-        text = str(value)
-        if key == "q":
-            if selectors.mobile_index_for(text):
-                text = mask_mobile(normalize_mobile(text))
-            elif selectors.id_number_index_for(text):
-                text = mask_id_number(text.strip().upper())
-        out[key] = text
-    return out
-
-
 EXPORT_HEADERS = [
     "机构", "姓名", "手机号", "身份证号", "教师资格证编号", "证书文件数", "任教科目", "背景审查", "审查日期", "状态",
 ]  # fmt: skip
@@ -227,7 +212,10 @@ def teacher_export(*, actor: Actor, filters: dict[str, Any]) -> bytes:
     )
     content = build_xlsx(headers=EXPORT_HEADERS, rows=rows, sheet_title="机构教师")
     record_write(
-        actor=actor, event=AuditEventType.EXPORT, obj=None, detail={"what": "org_teacher", **_audit_filters(filters)}
+        actor=actor,
+        event=AuditEventType.EXPORT,
+        obj=None,
+        detail={"what": "org_teacher", **export_audit_filters(filters)},
     )
     return content
 

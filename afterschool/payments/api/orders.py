@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
-from afterschool.core.api import ErrorOut, Paged, PageParams, actor_of
+from afterschool.core.api import ERRORS, Paged, PageParams, actor_of
 from afterschool.core.pagination import paginate
 from afterschool.payments.models import Order
 from afterschool.payments.schemas.orders import (
@@ -23,8 +23,6 @@ from afterschool.payments.selectors.orders import SectionOption
 from afterschool.payments.services import orders as services
 
 router = Router(tags=["选课缴费"])
-
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def option_out(option: SectionOption) -> dict[str, Any]:

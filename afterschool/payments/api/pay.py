@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router
 
-from afterschool.core.api import ErrorOut, actor_of
+from afterschool.core.api import ERRORS, actor_of
 from afterschool.payments.models import Payment
 from afterschool.payments.schemas.pay import PaymentOut, PayStartOut
 from afterschool.payments.selectors import orders as order_selectors
@@ -15,8 +15,6 @@ from afterschool.payments.selectors import pay as selectors
 from afterschool.payments.services import pay as services
 
 router = Router(tags=["选课缴费"])
-
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def payment_out(p: Payment) -> dict[str, Any]:

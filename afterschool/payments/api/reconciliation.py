@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
-from afterschool.core.api import ErrorOut, Paged, PageParams, actor_of
+from afterschool.core.api import ERRORS, Paged, PageParams, actor_of
 from afterschool.core.errors import PermissionDenied, ValidationFailed
 from afterschool.core.pagination import paginate
 from afterschool.payments.models import BankStatement, ReconciliationItem
@@ -25,8 +25,6 @@ from afterschool.payments.selectors import reconciliation as selectors
 from afterschool.payments.services import reconciliation as services
 
 router = Router(tags=["选课缴费"])
-
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def statement_out(statement: BankStatement, *, content: bool = False) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from afterschool.accounts.choices import Role
-from afterschool.core.api import ErrorOut, Paged, PageParams, actor_of
+from afterschool.core.api import ERRORS, Paged, PageParams, actor_of
 from afterschool.core.pagination import paginate
 from afterschool.payments.choices import RefundStatus
 from afterschool.payments.models import Refund
@@ -25,8 +25,6 @@ from afterschool.payments.services import refunds as services
 from afterschool.tenancy.actor import Actor
 
 router = Router(tags=["退课退款"])
-
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def may_decide(actor: Actor) -> bool:

@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
-from afterschool.core.api import ErrorOut, Paged, PageParams, actor_of, paged
+from afterschool.core.api import ERRORS, Paged, PageParams, actor_of, paged
 from afterschool.core.errors import NotFound, ValidationFailed
 from afterschool.tenancy import selectors as tenancy_selectors
 from afterschool.tenancy.actor import Actor
@@ -28,7 +28,6 @@ from ..selectors import settlement as selectors
 from ..services import settlement as services
 
 router = Router(tags=["选课缴费"])
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def _terms_payload(actor: Actor, payload: dict[str, Any]) -> dict[str, Any]:

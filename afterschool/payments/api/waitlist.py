@@ -8,15 +8,13 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
-from afterschool.core.api import ErrorOut, Paged, PageParams, actor_of, paged
+from afterschool.core.api import ERRORS, Paged, PageParams, actor_of, paged
 
 from ..schemas.waitlist import CancelIn, WaitlistFilters, WaitlistIn, WaitlistOut
 from ..selectors import waitlist as selectors
 from ..services import waitlist as services
 
 router = Router(tags=["选课缴费"])
-
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 @router.post("/waitlist", response={201: WaitlistOut, **ERRORS}, summary="加入候补（课班已满时）")

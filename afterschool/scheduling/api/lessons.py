@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Query, Router
 
 from afterschool.accounts.models import User
-from afterschool.core.api import ErrorOut, Paged, PageParams, actor_of, paged
+from afterschool.core.api import ERRORS, Paged, PageParams, actor_of, paged
 from afterschool.core.errors import ValidationFailed
 from afterschool.schools.models import Venue
 
@@ -24,7 +24,6 @@ from ..selectors import lessons as selectors
 from ..services import lessons as services
 
 router = Router(tags=["排课与课表"])
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def _venue(venue_id: int | None, field: str) -> Venue | None:

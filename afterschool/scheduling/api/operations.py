@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Router
 
 from afterschool.accounts.models import User
-from afterschool.core.api import ErrorOut, actor_of
+from afterschool.core.api import ERRORS, actor_of
 from afterschool.core.errors import ValidationFailed
 from afterschool.enrollment import selectors as enrollment_selectors
 from afterschool.enrollment.choices import EnrollmentStatus
@@ -23,8 +23,6 @@ from ..selectors import operations as selectors
 from ..services import operations as services
 
 router = Router(tags=["排课与课表"])
-
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def _brief(section: Section) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
 
-from afterschool.core.api import ErrorOut, Paged, PageParams, actor_of, paged
+from afterschool.core.api import ERRORS, Paged, PageParams, actor_of, paged
 from afterschool.core.export import xlsx_response
 
 from ..schemas.lessons import LessonOut
@@ -25,7 +25,6 @@ from ..services import lessons as lesson_services
 from ..services import sections as services
 
 router = Router(tags=["排课与课表"])
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 RENAMES = {
     "school_id": "school",

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Query, Router, Status
 
-from afterschool.core.api import ErrorOut, Paged, PageParams, actor_of, paged
+from afterschool.core.api import ERRORS, Paged, PageParams, actor_of, paged
 from afterschool.core.export import xlsx_response
 
 from ..schemas.timetables import (
@@ -23,8 +23,6 @@ from ..selectors import timetables as selectors
 from ..services import timetables as services
 
 router = Router(tags=["排课与课表"])
-
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def _lessons(request: HttpRequest, query: TimetableQuery) -> Any:

@@ -12,7 +12,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
-from afterschool.core.api import ErrorOut, Paged, PageParams, actor_of, paged
+from afterschool.core.api import ERRORS, Paged, PageParams, actor_of, paged
 from afterschool.core.errors import NotFound, ValidationFailed
 from afterschool.tenancy import selectors as tenancy_selectors
 
@@ -39,7 +39,6 @@ from ..selectors import people as selectors
 from ..services import people as services
 
 router = Router(tags=["学生、监护人与教职工"])
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def _resolve(actor: Any, payload: dict[str, Any]) -> dict[str, Any]:

@@ -418,7 +418,7 @@ def staff_reveal(*, actor: Actor, staff: Staff, field: str = "mobile") -> str:
 # --- exports -------------------------------------------------------------------------------------
 
 
-def _audit_filters(filters: dict[str, Any]) -> dict[str, str]:
+def export_audit_filters(filters: dict[str, Any]) -> dict[str, str]:
     """The filters of an export for its audit row; a searched full mobile or ID number is stored masked."""
     out: dict[str, str] = {}
     for key, value in filters.items():
@@ -466,7 +466,7 @@ def student_export(*, actor: Actor, filters: dict[str, Any], unmasked: bool = Fa
 
     headers = ["学籍号", "姓名", "性别", "出生日期", "年级", "班级", "身份证号", "监护人", "状态"]
     content = build_xlsx(headers=headers, rows=rows(), sheet_title="学生")
-    detail = {"what": "student", "unmasked": unmasked, **_audit_filters(filters)}
+    detail = {"what": "student", "unmasked": unmasked, **export_audit_filters(filters)}
     record_write(actor=actor, event=AuditEventType.EXPORT, obj=None, detail=detail)
     return content
 
@@ -488,7 +488,7 @@ def staff_export(*, actor: Actor, filters: dict[str, Any], unmasked: bool = Fals
     )
     headers = ["工号", "姓名", "手机号", "任教学科", "岗位", "状态"]
     content = build_xlsx(headers=headers, rows=rows, sheet_title="教职工")
-    detail = {"what": "staff", "unmasked": unmasked, **_audit_filters(filters)}
+    detail = {"what": "staff", "unmasked": unmasked, **export_audit_filters(filters)}
     record_write(actor=actor, event=AuditEventType.EXPORT, obj=None, detail=detail)
     return content
 
@@ -508,6 +508,6 @@ def guardian_export(*, actor: Actor, filters: dict[str, Any], unmasked: bool = F
 
     headers = ["姓名", "手机号", "子女（关系）", "家长账号"]
     content = build_xlsx(headers=headers, rows=rows(), sheet_title="监护人")
-    detail = {"what": "guardian", "unmasked": unmasked, **_audit_filters(filters)}
+    detail = {"what": "guardian", "unmasked": unmasked, **export_audit_filters(filters)}
     record_write(actor=actor, event=AuditEventType.EXPORT, obj=None, detail=detail)
     return content
