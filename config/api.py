@@ -4,9 +4,11 @@ from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
 
 from afterschool.accounts.api import router as accounts_router
+from afterschool.attendance.api import router as attendance_router
 from afterschool.core.api import BearerTokenAuth, SessionActorAuth, install_error_handlers
 from afterschool.courses.api import router as courses_router
 from afterschool.enrollment.api import router as enrollment_router
+from afterschool.patrol.api import router as patrol_router
 from afterschool.payments.api import router as payments_router
 from afterschool.scheduling.api import router as scheduling_router
 from afterschool.schools.api import router as schools_router
@@ -29,3 +31,5 @@ api.add_router("/courses", courses_router)
 api.add_router("/scheduling", scheduling_router)
 api.add_router("/enrollment", enrollment_router)
 api.add_router("/payments", payments_router)
+api.add_router("/attendance", attendance_router)
+api.add_router("/patrol", patrol_router)

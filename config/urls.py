@@ -12,6 +12,8 @@ urlpatterns = [
     path("scheduling/", include("afterschool.scheduling.urls")),
     path("enrollment/", include("afterschool.enrollment.urls")),
     path("payments/", include("afterschool.payments.urls")),
+    path("attendance/", include("afterschool.attendance.urls")),
+    path("patrol/", include("afterschool.patrol.urls")),
     path("notifications/", include("afterschool.notifications.views")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

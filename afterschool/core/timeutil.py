@@ -13,3 +13,8 @@ def now() -> dt.datetime:
 
 def local_today() -> dt.date:
     return timezone.localdate()
+
+
+def local_now() -> dt.datetime:
+    """The school's wall-clock time now (naive, Asia/Shanghai): what lesson dates and times are compared with."""
+    return timezone.localtime(now()).replace(tzinfo=None)

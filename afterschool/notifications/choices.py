@@ -10,3 +10,5 @@ class NotificationKind(models.TextChoices):
     PAYMENT = "payment", "缴费"
     REFUND = "refund", "退款"
     SETTLEMENT = "settlement", "结算"
+    ATTENDANCE = "attendance", "考勤"
+    LEAVE = "leave", "请假"

@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "afterschool.enrollment",
     "afterschool.notifications",
     "afterschool.payments",
+    "afterschool.attendance",
+    "afterschool.patrol",
 ]
 
 MIDDLEWARE = [

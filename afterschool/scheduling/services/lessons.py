@@ -12,11 +12,11 @@ from typing import Any
 
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 
 from afterschool.accounts.choices import AuditEventType, Role
 from afterschool.accounts.models import User
 from afterschool.accounts.services import record_write
+from afterschool.core import timeutil
 from afterschool.core.errors import NotFound, PermissionDenied, ValidationFailed
 from afterschool.courses.models import Chapter
 from afterschool.courses.services.dispatch import teacher_may_teach
@@ -95,7 +95,7 @@ def _when(date: dt.date, starts_at: dt.time, ends_at: dt.time) -> str:
 
 
 def _now_local() -> dt.datetime:
-    return timezone.localtime().replace(tzinfo=None)
+    return timeutil.local_now()
 
 
 def is_past(date: dt.date, starts_at: dt.time) -> bool:

@@ -47,6 +47,7 @@ from ..models import (
     Venue,
 )
 from ..validators import id_number_check_char
+from .people import staff_sync_permissions
 
 SEED = "afterschool-demo-2026"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -270,6 +271,7 @@ def build_plan(*, teacher: User | None = None, parent: User | None = None, stude
             mobile = mobiles.draw()
             if employee_number == DEMO_TEACHER_NUMBER:
                 name, user, mobile = "陈静", teacher, "13800000002"
+                roles.append(StaffRole.PATROL.value)  # the demo teacher also patrols (巡课)
             plan.staff.append(StaffPlan(employee_number, name, subject, roles, mobile, user))
             if StaffRole.LEADER.value not in roles:
                 by_subject.setdefault(subject, []).append(employee_number)
@@ -422,6 +424,7 @@ def demo_population_ensure(
         new_staff.append(row)
     _create(Staff, new_staff, created, "staff")
     staff = {s.employee_number: s for s in Staff.objects.filter(school=school)}
+    staff_sync_permissions(staff.values())
 
     classes = {(c.grade.level, c.name): c for c in SchoolClass.objects.filter(school=school).select_related("grade")}
     _create(

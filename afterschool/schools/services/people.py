@@ -8,6 +8,7 @@ export is audited; audit rows never carry a full ID number or mobile.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -368,6 +369,39 @@ def _teacher_account(*, actor: Actor, staff: Staff) -> str | None:
     return initial
 
 
+# A staff member's posts grant its teacher login the matching permissions: the post 巡课 is the patrol permission
+# (§5.2.3). The membership is read on every request, so a change applies on the next one.
+PERMISSIONS_OF_POSTS: dict[str, str] = {StaffRole.PATROL: Permission.PATROL}
+
+
+def staff_sync_permissions(staff_members: Iterable[Staff]) -> int:
+    """Bring the teacher memberships of these staff members in line with their posts (and whether they are still
+    in post). Returns how many memberships changed."""
+    from afterschool.accounts.models import RoleMembership
+
+    by_key: dict[tuple[int, int | None], Staff] = {
+        (s.user_id, s.school_id): s for s in staff_members if s.user_id is not None
+    }
+    if not by_key:
+        return 0
+    memberships = RoleMembership.objects.filter(
+        role=Role.TEACHER, user_id__in={k[0] for k in by_key}, school_id__in={k[1] for k in by_key}
+    )
+    changed = []
+    for membership in memberships:
+        staff = by_key.get((membership.user_id, membership.school_id))
+        if staff is None:
+            continue
+        held = set(membership.permissions or [])
+        wanted = {p for post, p in PERMISSIONS_OF_POSTS.items() if staff.is_active and post in (staff.roles or [])}
+        new = (held - set(PERMISSIONS_OF_POSTS.values())) | wanted
+        if new != held:
+            membership.permissions = sorted(new)
+            changed.append(membership)
+    RoleMembership.objects.bulk_update(changed, ["permissions"])
+    return len(changed)
+
+
 @transaction.atomic
 def staff_create(*, actor: Actor, data: dict[str, Any]) -> tuple[Staff, str | None]:
     """Enter a staff member; with a mobile it gets (or is linked to) a teacher account of the school.
@@ -379,6 +413,7 @@ def staff_create(*, actor: Actor, data: dict[str, Any]) -> tuple[Staff, str | No
     _clean_staff(staff, data)
     validate_and_save(staff)
     initial = _teacher_account(actor=actor, staff=staff)
+    staff_sync_permissions([staff])
     record_write(actor=actor, event=AuditEventType.CREATE, obj=staff, detail={"account": staff.user_id is not None})
     return staff, initial
 
@@ -394,6 +429,7 @@ def staff_update(*, actor: Actor, staff: Staff, data: dict[str, Any]) -> Staff:
     if staff.roles != old_roles:
         diff["roles"] = [old_roles, staff.roles]
     validate_and_save(staff)
+    staff_sync_permissions([staff])
     record_write(actor=actor, event=AuditEventType.UPDATE, obj=staff, detail={"changes": diff})
     return staff
 

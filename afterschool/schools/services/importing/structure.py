@@ -16,6 +16,7 @@ from afterschool.core.choices import Weekday
 from afterschool.core.personal import index_of
 from afterschool.schools.choices import StaffRole, VenueKind
 from afterschool.schools.models import MOBILE_PURPOSE, Grade, SchoolClass, Staff, TimetableEntry, Venue
+from afterschool.schools.services.people import staff_sync_permissions
 from afterschool.schools.validators import MOBILE_RE, normalize_mobile
 from afterschool.tenancy.models import School
 
@@ -152,6 +153,7 @@ def write_staff(ctx: Context, plan: list[StaffRow]) -> Counts:
     for staff in unlinked:
         staff.user_id = user_ids[staff.mobile]
     Staff.objects.bulk_update(unlinked, ["user"], batch_size=1000)
+    staff_sync_permissions(new + changed)
     return counts
 
 

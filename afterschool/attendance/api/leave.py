@@ -1,0 +1,7 @@
+"""/api/v1/attendance/ — leave."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["考勤与请假"])
