@@ -5,7 +5,7 @@ from ninja.openapi.docs import Swagger
 
 from afterschool.accounts.api import router as accounts_router
 from afterschool.attendance.api import router as attendance_router
-from afterschool.core.api import BearerTokenAuth, SessionActorAuth, install_error_handlers
+from afterschool.core.api import ApiRenderer, BearerTokenAuth, SessionActorAuth, install_error_handlers
 from afterschool.courses.api import router as courses_router
 from afterschool.enrollment.api import router as enrollment_router
 from afterschool.patrol.api import router as patrol_router
@@ -22,6 +22,7 @@ api = NinjaAPI(
     auth=[BearerTokenAuth(), SessionActorAuth()],
     docs=Swagger(settings={"persistAuthorization": False}),
     docs_url="/docs",
+    renderer=ApiRenderer(),
 )
 install_error_handlers(api)
 api.add_router("/accounts", accounts_router)

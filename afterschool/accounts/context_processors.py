@@ -11,9 +11,9 @@ from .navigation import navigation_for
 def actor(request: HttpRequest) -> dict[str, Any]:
     current = getattr(request, "actor", None)
     if current is None or getattr(current, "user", None) is None:
-        return {"actor": current, "nav_items": [], "my_memberships": []}
+        return {"actor": current, "nav_groups": [], "my_memberships": []}
     return {
         "actor": current,
-        "nav_items": navigation_for(current, request.path),
+        "nav_groups": navigation_for(current, request.path),
         "my_memberships": selectors.memberships_of_user(current.user),
     }

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from afterschool.core.errors import AppError, NotFound, PermissionDenied
 from afterschool.core.export import build_xlsx, xlsx_response
-from afterschool.core.views import form_error_from, list_context
+from afterschool.core.views import call_page, form_error_from, list_context
 from afterschool.tenancy import selectors as tenancy_selectors
 
 from . import selectors, services
@@ -328,16 +328,6 @@ def _can_write_org_roles(actor: Any) -> bool:
     )
 
 
-def _call(func: Any, **kwargs: Any) -> Any:
-    """Run a service for a page: a refusal becomes the 403 page, a missing object the 404 page."""
-    try:
-        return func(**kwargs)
-    except PermissionDenied as exc:
-        raise DjangoPermissionDenied(exc.message) from None
-    except NotFound:
-        raise Http404 from None
-
-
 def _permission_labels(codes: Any) -> list[str]:
     labels = dict(OrgPermission.choices)
     return [str(labels.get(code, code)) for code in codes or []]
@@ -390,7 +380,7 @@ def org_role_list_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def org_role_detail_view(request: HttpRequest, org_role_id: int) -> HttpResponse:
     actor = _org_account_actor(request)
-    org_role = _call(selectors.org_role_get, actor=actor, org_role_id=org_role_id)
+    org_role = call_page(selectors.org_role_get, actor=actor, org_role_id=org_role_id)
     members = selectors.org_member_list(actor=actor, filters={"org_role": org_role.pk})
     return render(
         request,
@@ -444,7 +434,7 @@ def org_role_create_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def org_role_edit_view(request: HttpRequest, org_role_id: int) -> HttpResponse:
     actor = _org_account_actor(request, write=True)
-    org_role = _call(selectors.org_role_get, actor=actor, org_role_id=org_role_id)
+    org_role = call_page(selectors.org_role_get, actor=actor, org_role_id=org_role_id)
     return _org_role_form_page(request, actor, org_role)
 
 
@@ -452,9 +442,9 @@ def org_role_edit_view(request: HttpRequest, org_role_id: int) -> HttpResponse:
 def org_role_delete_view(request: HttpRequest, org_role_id: int) -> HttpResponse:
     """Asks first, naming the members who lose the role; then deletes it and recomputes their permissions."""
     actor = _org_account_actor(request, write=True)
-    org_role = _call(selectors.org_role_get, actor=actor, org_role_id=org_role_id)
+    org_role = call_page(selectors.org_role_get, actor=actor, org_role_id=org_role_id)
     if request.method == "POST":
-        _call(services.org_role_delete, actor=actor, org_role=org_role)
+        call_page(services.org_role_delete, actor=actor, org_role=org_role)
         messages.success(request, f"机构角色“{org_role.name}”已删除，已从其成员收回。")
         return redirect("accounts:org_role_list")
     members = selectors.org_member_list(actor=actor, filters={"org_role": org_role.pk})
@@ -510,7 +500,7 @@ def org_member_list_view(request: HttpRequest) -> HttpResponse:
 def org_member_roles_view(request: HttpRequest, membership_id: int) -> HttpResponse:
     """Check the org roles one teacher/staff member holds; saving recomputes its permissions."""
     actor = _org_account_actor(request, write=True)
-    membership = _call(selectors.org_member_get, actor=actor, membership_id=membership_id)
+    membership = call_page(selectors.org_member_get, actor=actor, membership_id=membership_id)
     roles = selectors.org_role_list(actor=actor, filters={"organization": membership.organization_id})
     form = OrgMemberRolesForm(request.POST or None, roles=roles, initial={"roles": list(membership.org_roles.all())})
     if request.method == "POST" and form.is_valid():

@@ -21,6 +21,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.renderers import JSONRenderer
+from ninja.responses import NinjaJSONEncoder
 from ninja.security import HttpBearer, SessionAuth
 from pydantic import AfterValidator, PlainSerializer, StringConstraints, ValidationInfo, WithJsonSchema, field_validator
 
@@ -51,6 +53,20 @@ WallTime = Annotated[
     PlainSerializer(lambda value: value.strftime("%H:%M"), return_type=str, when_used="json"),
     WithJsonSchema({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$", "examples": ["15:40"]}),
 ]
+
+
+class WallTimeEncoder(NinjaJSONEncoder):
+    """Times of day go out as the school's "15:40" (ninja dumps schemas in python mode, so WallTime's JSON
+    serializer does not run there); a time with seconds keeps them."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, dt.time) and o.tzinfo is None:
+            return o.strftime("%H:%M:%S" if o.second or o.microsecond else "%H:%M")
+        return super().default(o)
+
+
+class ApiRenderer(JSONRenderer):
+    encoder_class = WallTimeEncoder
 
 
 class ErrorOut(Schema):

@@ -15,7 +15,9 @@ from django.db import transaction
 from afterschool.accounts import services as account_services
 from afterschool.accounts.choices import Role
 from afterschool.accounts.models import RoleMembership, User
+from afterschool.attendance.services.demo import demo_attendance_ensure
 from afterschool.courses.services.demo import demo_courses_ensure
+from afterschool.patrol.services.demo import demo_patrol_ensure
 from afterschool.scheduling.services.demo import demo_sections_ensure
 from afterschool.schools.services.demo import demo_population_ensure
 from afterschool.tenancy import services as tenancy_services
@@ -142,7 +144,11 @@ def load_demo() -> dict[str, object]:
     )
     courses_created = demo_courses_ensure(school=school1, organizations=[org1, org2])
     sections = demo_sections_ensure(actor=actor_of_login("school", Role.SCHOOL_ADMIN), school=school1)
+    attendance = demo_attendance_ensure(school=school1)
+    patrols = demo_patrol_ensure(school=school1)
     return {
+        "attendance": attendance,
+        "patrols": patrols,
         "courses_created": courses_created,
         "sections_created": len(sections),
         "schools": [school1, school2, school3],

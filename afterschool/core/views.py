@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -31,8 +32,40 @@ def home(request: HttpRequest) -> HttpResponse:
 
     actor = request.actor  # type: ignore[attr-defined]
     template = HOME_TEMPLATES.get(actor.role or "", "core/home/no_role.html")
-    context = {"summary": tenancy_selectors.tenancy_summary(actor=actor)}
+    context: dict[str, Any] = {"summary": tenancy_selectors.tenancy_summary(actor=actor)}
+    if actor.role in ("teacher", "org_teacher"):
+        from afterschool.attendance.selectors.home import teacher_today
+
+        context["today"] = teacher_today(actor)
+        context["perms_patrol"] = actor.has_permission("patrol")
+    elif actor.role in ("parent", "student"):
+        from afterschool.attendance.selectors.home import family_today
+
+        context["children_today"] = family_today(actor)
     return render(request, template, context)
+
+
+def page_error(exc: AppError) -> Exception:
+    """A service's refusal as the page's error to raise: PermissionDenied → the 403 page, anything else (NotFound)
+    → the 404 page, so a forbidden object looks exactly like a missing one."""
+    from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+    from django.http import Http404
+
+    from afterschool.core.errors import PermissionDenied
+
+    if isinstance(exc, PermissionDenied):
+        return DjangoPermissionDenied(exc.message)
+    return Http404()
+
+
+def call_page(fn: Callable[..., Any], **kwargs: Any) -> Any:
+    """Run a selector or service for a page; NotFound and PermissionDenied become the 404 and 403 pages."""
+    from afterschool.core.errors import NotFound, PermissionDenied
+
+    try:
+        return fn(**kwargs)
+    except (NotFound, PermissionDenied) as exc:
+        raise page_error(exc) from None
 
 
 def form_error_from(form: BaseForm, exc: AppError) -> None:

@@ -1,8 +1,9 @@
-from afterschool.patrol.views import patrols, rubric
+from afterschool.patrol.views import patrols, rubric, summary
 
 app_name = "patrol"
 
 urlpatterns = [
     *patrols.urlpatterns,
     *rubric.urlpatterns,
+    *summary.urlpatterns,
 ]

@@ -20,8 +20,8 @@ from afterschool.tenancy.scoping import scoped
 
 from ..schemas.teachers import (
     CertificateOut,
-    RevealIn,
-    RevealOut,
+    OrgTeacherRevealIn,
+    OrgTeacherRevealOut,
     SummaryFilters,
     SummaryOut,
     TeacherCreated,
@@ -96,8 +96,10 @@ def teacher_delete(request: HttpRequest, teacher_id: int) -> Any:
     return Status(204, None)
 
 
-@router.post("/teachers/{teacher_id}/reveal", response={200: RevealOut, **ERRORS}, summary="查看完整手机号或身份证号")
-def teacher_reveal(request: HttpRequest, teacher_id: int, payload: RevealIn) -> Any:
+@router.post(
+    "/teachers/{teacher_id}/reveal", response={200: OrgTeacherRevealOut, **ERRORS}, summary="查看完整手机号或身份证号"
+)
+def teacher_reveal(request: HttpRequest, teacher_id: int, payload: OrgTeacherRevealIn) -> Any:
     actor = actor_of(request)
     teacher = selectors.teacher_get(actor=actor, teacher_id=teacher_id)
     return {"field": payload.field, "value": services.teacher_reveal(actor=actor, teacher=teacher, field=payload.field)}

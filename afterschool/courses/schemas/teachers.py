@@ -65,11 +65,11 @@ class TeacherPatch(PatchSchema):
     is_active: bool | None = None
 
 
-class RevealIn(Schema):
+class OrgTeacherRevealIn(Schema):
     field: Literal["mobile", "id_number"]
 
 
-class RevealOut(Schema):
+class OrgTeacherRevealOut(Schema):
     field: str
     value: str
 

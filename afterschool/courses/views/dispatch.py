@@ -14,7 +14,7 @@ from django.urls import URLPattern, path
 from afterschool.core.choices import CourseCategory
 from afterschool.core.errors import AppError, NotFound, PermissionDenied
 from afterschool.core.export import xlsx_response
-from afterschool.core.views import form_error_from, list_context
+from afterschool.core.views import form_error_from, list_context, page_error
 
 from ..choices import DispatchStatus
 from ..forms.dispatch import DispatchCancelForm, DispatchEditForm, DispatchForm
@@ -28,12 +28,6 @@ def _actor(request: HttpRequest) -> Any:
     if not actor.is_system_admin and not actor.has_role(*selectors.PAGE_READERS):
         raise DjangoPermissionDenied("当前角色不能查看教师外派")
     return actor
-
-
-def _to_django(exc: AppError) -> Exception:
-    if isinstance(exc, PermissionDenied):
-        return DjangoPermissionDenied(exc.message)
-    return Http404()
 
 
 def _get(actor: Any, pk: int, *, manage: bool = False) -> Dispatch:
@@ -104,7 +98,7 @@ def dispatch_create(request: HttpRequest) -> HttpResponse:
         try:
             dispatch = services.dispatch_create(actor=actor, data=dict(form.cleaned_data))
         except (PermissionDenied, NotFound) as exc:
-            raise _to_django(exc) from None
+            raise page_error(exc) from None
         except AppError as exc:
             form_error_from(form, exc)
         else:
@@ -124,7 +118,7 @@ def dispatch_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.dispatch_update(actor=actor, dispatch=dispatch, data=dict(form.cleaned_data))
         except (PermissionDenied, NotFound) as exc:
-            raise _to_django(exc) from None
+            raise page_error(exc) from None
         except AppError as exc:
             form_error_from(form, exc)
         else:
@@ -143,7 +137,7 @@ def dispatch_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.dispatch_cancel(actor=actor, dispatch=dispatch, reason=form.cleaned_data["reason"])
         except (PermissionDenied, NotFound) as exc:
-            raise _to_django(exc) from None
+            raise page_error(exc) from None
         except AppError as exc:
             form_error_from(form, exc)
         else:

@@ -6,13 +6,12 @@ Lists, details and exports show personal data masked; "查看完整信息" revea
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
@@ -21,7 +20,7 @@ from django.views.decorators.http import require_POST
 from afterschool.accounts.choices import Permission, Role
 from afterschool.core.errors import AppError, NotFound, PermissionDenied
 from afterschool.core.export import xlsx_response
-from afterschool.core.views import form_error_from, list_context
+from afterschool.core.views import call_page, form_error_from, list_context, page_error
 
 from ..choices import BackgroundCheck
 from ..forms.teachers import CertificateForm, RevealForm, TeacherForm
@@ -40,21 +39,8 @@ def _actor(request: HttpRequest, roles: tuple[str, ...] = selectors.PAGE_READERS
     return actor
 
 
-def _to_django(exc: AppError) -> Exception:
-    if isinstance(exc, PermissionDenied):
-        return DjangoPermissionDenied(exc.message)
-    return Http404()
-
-
-def _call(fn: Callable[..., Any], **kwargs: Any) -> Any:
-    try:
-        return fn(**kwargs)
-    except (NotFound, PermissionDenied) as exc:
-        raise _to_django(exc) from None
-
-
 def _teacher(actor: Any, pk: int) -> OrgTeacher:
-    return _call(selectors.teacher_get, actor=actor, teacher_id=pk)  # type: ignore[no-any-return]
+    return call_page(selectors.teacher_get, actor=actor, teacher_id=pk)  # type: ignore[no-any-return]
 
 
 def _filters(request: HttpRequest, actor: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -80,7 +66,7 @@ def teacher_list(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     values, filter_rows = _filters(request, actor)
     if request.GET.get("export") == "xlsx":
-        content = _call(services.teacher_export, actor=actor, filters=values)
+        content = call_page(services.teacher_export, actor=actor, filters=values)
         return xlsx_response(filename="机构教师.xlsx", content=content)
     context = list_context(request, selectors.teacher_list(actor=actor, filters=values))
     context.update(
@@ -135,7 +121,7 @@ def _form_view(request: HttpRequest, teacher: OrgTeacher | None) -> HttpResponse
             else:
                 saved = services.teacher_update(actor=actor, teacher=teacher, data=form.service_data())
         except (PermissionDenied, NotFound) as exc:
-            raise _to_django(exc) from None
+            raise page_error(exc) from None
         except AppError as exc:
             form_error_from(form, exc)
         else:
@@ -175,7 +161,7 @@ def teacher_delete(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.teacher_delete(actor=actor, teacher=teacher)
         except (PermissionDenied, NotFound) as exc:
-            raise _to_django(exc) from None
+            raise page_error(exc) from None
         except AppError as exc:
             error = exc.message
         else:
@@ -190,7 +176,7 @@ def teacher_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def teacher_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     teacher = _teacher(actor, pk)
-    _call(services.teacher_update, actor=actor, teacher=teacher, data={"is_active": False})
+    call_page(services.teacher_update, actor=actor, teacher=teacher, data={"is_active": False})
     messages.success(request, f"机构教师“{teacher}”已停用。")
     return redirect("courses:teacher_detail", pk=teacher.pk)
 
@@ -203,7 +189,7 @@ def teacher_account(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         initial = services.teacher_account_create(actor=actor, teacher=teacher)
     except (PermissionDenied, NotFound) as exc:
-        raise _to_django(exc) from None
+        raise page_error(exc) from None
     except AppError as exc:
         messages.error(request, exc.message)
         return redirect("courses:teacher_detail", pk=teacher.pk)
@@ -224,7 +210,7 @@ def teacher_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return redirect("courses:teacher_detail", pk=teacher.pk)
     field = form.cleaned_data["field"]
-    value = _call(services.teacher_reveal, actor=actor, teacher=teacher, field=field)
+    value = call_page(services.teacher_reveal, actor=actor, teacher=teacher, field=field)
     return _render_detail(request, teacher, revealed={field: value})
 
 
@@ -243,7 +229,7 @@ def certificate_upload(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=actor, teacher=teacher, name=form.cleaned_data["name"], upload=form.cleaned_data["file"]
             )
         except (PermissionDenied, NotFound) as exc:
-            raise _to_django(exc) from None
+            raise page_error(exc) from None
         except AppError as exc:
             form_error_from(form, exc)
         else:
@@ -266,7 +252,7 @@ def certificate_download(request: HttpRequest, pk: int, certificate_pk: int) -> 
     from afterschool.core.media import download_response
 
     actor = _actor(request)
-    certificate = _call(selectors.certificate_get, actor=actor, certificate_id=certificate_pk, teacher_id=pk)
+    certificate = call_page(selectors.certificate_get, actor=actor, certificate_id=certificate_pk, teacher_id=pk)
     extension = certificate.file.name.rsplit(".", 1)[-1]
     return download_response(
         certificate.file, filename=f"{certificate.name}.{extension}", content_type=certificate.content_type
@@ -276,11 +262,11 @@ def certificate_download(request: HttpRequest, pk: int, certificate_pk: int) -> 
 @login_required
 def certificate_delete(request: HttpRequest, pk: int, certificate_pk: int) -> HttpResponse:
     actor = _actor(request)
-    certificate = _call(selectors.certificate_get, actor=actor, certificate_id=certificate_pk, teacher_id=pk)
+    certificate = call_page(selectors.certificate_get, actor=actor, certificate_id=certificate_pk, teacher_id=pk)
     if not selectors.may_edit_teachers(actor):
         raise DjangoPermissionDenied("没有维护机构教师的权限")
     if request.method == "POST":
-        _call(services.certificate_delete, actor=actor, certificate=certificate)
+        call_page(services.certificate_delete, actor=actor, certificate=certificate)
         messages.success(request, f"证书“{certificate.name}”已删除。")
         return redirect("courses:teacher_detail", pk=pk)
     return render(request, "courses/teachers/certificate_confirm_delete.html", {"obj": certificate})
@@ -294,7 +280,7 @@ def teacher_summary(request: HttpRequest) -> HttpResponse:
     actor = _actor(request, roles=(Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN))
     values = {"q": request.GET.get("q", "").strip()[:64]}
     if request.GET.get("export") == "xlsx":
-        content = _call(services.teacher_summary_export, actor=actor, filters=values)
+        content = call_page(services.teacher_summary_export, actor=actor, filters=values)
         return xlsx_response(filename="机构师资汇总.xlsx", content=content)
     context = list_context(request, selectors.teacher_summary(actor=actor, filters=values))
     context["q"] = values["q"]

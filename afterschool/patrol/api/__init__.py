@@ -2,8 +2,8 @@
 
 from ninja import Router
 
-from . import patrols, rubric
+from . import patrols, rubric, summary
 
 router = Router()
-for module in (patrols, rubric):
+for module in (patrols, rubric, summary):
     router.add_router("", module.router)

@@ -16,9 +16,9 @@ from afterschool.payments.schemas.refunds import (
     QuoteOut,
     RefundFilters,
     RefundOut,
-    RejectIn,
+    RefundRejectIn,
+    RefundWithdrawIn,
     SchoolRefundIn,
-    WithdrawIn,
 )
 from afterschool.payments.selectors import refunds as selectors
 from afterschool.payments.services import refunds as services
@@ -56,7 +56,7 @@ def refund_quote(request: HttpRequest, order_id: int) -> Any:
 
 
 @router.post("/orders/{order_id}/withdraw", response={201: RefundOut, **ERRORS}, summary="家长申请退课")
-def withdraw(request: HttpRequest, order_id: int, payload: WithdrawIn) -> Any:
+def withdraw(request: HttpRequest, order_id: int, payload: RefundWithdrawIn) -> Any:
     actor = actor_of(request)
     order = selectors.refund_order_get(actor=actor, order_id=order_id)
     refund = services.withdrawal_request(actor=actor, order=order, reason=payload.reason)
@@ -104,7 +104,7 @@ def refund_approve(request: HttpRequest, refund_id: int) -> Any:
 
 
 @router.post("/refunds/{refund_id}/reject", response={200: RefundOut, **ERRORS}, summary="驳回退款申请")
-def refund_reject(request: HttpRequest, refund_id: int, payload: RejectIn) -> Any:
+def refund_reject(request: HttpRequest, refund_id: int, payload: RefundRejectIn) -> Any:
     actor = actor_of(request)
     refund = selectors.refund_get(actor=actor, refund_id=refund_id)
     services.refund_reject(actor=actor, refund=refund, reason=payload.reason)

@@ -10,7 +10,7 @@ from ninja import Query, Router, Status
 
 from afterschool.core.api import ERRORS, Paged, PageParams, actor_of, paged
 
-from ..schemas.waitlist import CancelIn, WaitlistFilters, WaitlistIn, WaitlistOut
+from ..schemas.waitlist import WaitlistCancelIn, WaitlistFilters, WaitlistIn, WaitlistOut
 from ..selectors import waitlist as selectors
 from ..services import waitlist as services
 
@@ -40,7 +40,7 @@ def waitlist_leave(request: HttpRequest, entry_id: int) -> Any:
 
 
 @router.post("/waitlist/{entry_id}/cancel", response={200: WaitlistOut, **ERRORS}, summary="学校取消候补")
-def waitlist_cancel(request: HttpRequest, entry_id: int, payload: CancelIn) -> Any:
+def waitlist_cancel(request: HttpRequest, entry_id: int, payload: WaitlistCancelIn) -> Any:
     actor = actor_of(request)
     entry = selectors.waitlist_get(actor=actor, entry_id=entry_id)
     services.waitlist_cancel(actor=actor, entry=entry, reason=payload.reason)

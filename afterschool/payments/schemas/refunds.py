@@ -31,11 +31,11 @@ class QuoteOut(Schema):
     materials_rule: str
 
 
-class WithdrawIn(Schema):
+class RefundWithdrawIn(Schema):
     reason: Reason
 
 
-class RejectIn(Schema):
+class RefundRejectIn(Schema):
     reason: Reason
 
 

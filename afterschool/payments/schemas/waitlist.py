@@ -28,7 +28,7 @@ class WaitlistFilters(Schema):
     q: Annotated[Text, StringConstraints(max_length=64)] | None = None
 
 
-class CancelIn(Schema):
+class WaitlistCancelIn(Schema):
     reason: Annotated[Text, StringConstraints(min_length=1, max_length=200)]
 
 

@@ -16,7 +16,7 @@ from afterschool.accounts.choices import AuditEventType, Role
 from afterschool.accounts.services import record_write
 from afterschool.core.errors import AppError, NotFound, PermissionDenied
 from afterschool.core.export import build_xlsx, xlsx_response
-from afterschool.core.views import form_error_from, list_context
+from afterschool.core.views import form_error_from, list_context, page_error
 from afterschool.payments.choices import OrderStatus
 from afterschool.payments.forms.orders import CloseForm, ConfirmForm, OrderFilterForm
 from afterschool.payments.gateway import bank_origin
@@ -28,12 +28,6 @@ from afterschool.tenancy.actor import Actor
 
 def _actor(request: HttpRequest) -> Actor:
     return request.actor  # type: ignore[attr-defined]
-
-
-def _django(exc: AppError) -> Exception:
-    if isinstance(exc, PermissionDenied):
-        return DjangoPermissionDenied(exc.message)
-    return Http404()
 
 
 def _child(actor: Actor, student_id: Any) -> Any:
@@ -75,7 +69,7 @@ def order_confirm(request: HttpRequest, student_id: int, section_id: int) -> Htt
             )  # fmt: skip
         except AppError as exc:
             if isinstance(exc, PermissionDenied | NotFound):
-                raise _django(exc) from None
+                raise page_error(exc) from None
             form_error_from(form, exc)
         else:
             return redirect("payments:order_detail", order_id=order.pk)
@@ -94,7 +88,7 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     try:
         order = selectors.order_get(actor=actor, order_id=order_id)
     except (NotFound, PermissionDenied) as exc:
-        raise _django(exc) from None
+        raise page_error(exc) from None
     status, label = selectors.shown_status(order)
     context = {
         "order": order, "status": status, "status_label": label,
@@ -116,14 +110,14 @@ def order_close(request: HttpRequest, order_id: int) -> HttpResponse:
     try:
         order = selectors.order_get(actor=actor, order_id=order_id)
     except (NotFound, PermissionDenied) as exc:
-        raise _django(exc) from None
+        raise page_error(exc) from None
     form = CloseForm(request.POST if request.method == "POST" else None, required=not actor.has_role(Role.PARENT))
     if request.method == "POST" and form.is_valid():
         try:
             services.order_close(actor=actor, order=order, reason=form.cleaned_data["reason"])
         except AppError as exc:
             if isinstance(exc, PermissionDenied | NotFound):
-                raise _django(exc) from None
+                raise page_error(exc) from None
             form_error_from(form, exc)
         else:
             messages.success(request, "订单已关闭，名额已释放。")

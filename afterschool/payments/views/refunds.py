@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils import timezone
@@ -17,7 +17,7 @@ from afterschool.accounts.choices import AuditEventType, Role
 from afterschool.accounts.services import record_write
 from afterschool.core.errors import AppError, NotFound, PermissionDenied
 from afterschool.core.export import build_xlsx, xlsx_response
-from afterschool.core.views import form_error_from, list_context
+from afterschool.core.views import form_error_from, list_context, page_error
 from afterschool.payments.choices import RefundStatus
 from afterschool.payments.forms.refunds import RefundFilterForm, RejectForm, SchoolRefundForm, WithdrawForm
 from afterschool.payments.models import Order, Refund
@@ -30,24 +30,18 @@ def _actor(request: HttpRequest) -> Actor:
     return request.actor  # type: ignore[attr-defined]
 
 
-def _django(exc: AppError) -> Exception:
-    if isinstance(exc, PermissionDenied):
-        return DjangoPermissionDenied(exc.message)
-    return Http404()
-
-
 def _order(actor: Actor, order_id: int) -> Order:
     try:
         return selectors.refund_order_get(actor=actor, order_id=order_id)
     except (NotFound, PermissionDenied) as exc:
-        raise _django(exc) from None
+        raise page_error(exc) from None
 
 
 def _refund(actor: Actor, refund_id: int) -> Refund:
     try:
         return selectors.refund_get(actor=actor, refund_id=refund_id)
     except (NotFound, PermissionDenied) as exc:
-        raise _django(exc) from None
+        raise page_error(exc) from None
 
 
 def _is_school(actor: Actor) -> bool:
@@ -60,7 +54,7 @@ def _run(request: HttpRequest, form: Form, call: Any) -> Any:
         return call()
     except AppError as exc:
         if isinstance(exc, PermissionDenied | NotFound):
-            raise _django(exc) from None
+            raise page_error(exc) from None
         form_error_from(form, exc)
         return None
 

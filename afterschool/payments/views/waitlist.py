@@ -20,7 +20,7 @@ from afterschool.accounts.choices import AuditEventType, Role
 from afterschool.accounts.services import record_write
 from afterschool.core.errors import AppError, NotFound, PermissionDenied
 from afterschool.core.export import build_xlsx, xlsx_response
-from afterschool.core.views import form_error_from, list_context
+from afterschool.core.views import form_error_from, list_context, page_error
 from afterschool.tenancy.actor import Actor
 
 from ..choices import WaitlistStatus
@@ -34,12 +34,6 @@ HEADERS = ["排位", "学生", "学籍号", "课班", "状态", "含材料", "�
 
 def _actor(request: HttpRequest) -> Actor:
     return request.actor  # type: ignore[attr-defined]
-
-
-def _django(exc: AppError) -> Exception:
-    if isinstance(exc, PermissionDenied):
-        return DjangoPermissionDenied(exc.message)
-    return Http404()
 
 
 def _filters(request: HttpRequest) -> dict[str, Any]:
@@ -94,7 +88,7 @@ def waitlist_join(request: HttpRequest) -> HttpResponse:
         student = selectors.student_for_join(actor=actor, student_id=form.cleaned_data["student"])
         section = selectors.section_for_join(actor=actor, student=student, section_id=form.cleaned_data["section"])
     except (NotFound, PermissionDenied) as exc:
-        raise _django(exc) from None
+        raise page_error(exc) from None
     try:
         entry = services.waitlist_join(
             actor=actor, section=section, student=student, with_materials=form.cleaned_data["with_materials"]

@@ -14,7 +14,7 @@ Id = Annotated[int, Field(ge=1, le=2**62)]
 Reason = Annotated[Text, StringConstraints(min_length=1, max_length=200)]
 
 
-class SlotIn(Schema):
+class PartSlotIn(Schema):
     weekday: int = Field(..., ge=1, le=7)
     starts_at: WallTime
     ends_at: WallTime
@@ -25,7 +25,7 @@ class NewSectionIn(Schema):
 
     venue: Id | None = None
     teachers: list[Id] = Field(default_factory=list, max_length=20)
-    slots: list[SlotIn] = Field(default_factory=list, max_length=14)
+    slots: list[PartSlotIn] = Field(default_factory=list, max_length=14)
 
 
 class SplitIn(Schema):

@@ -29,7 +29,7 @@ class SlotOut(Schema):
     time_slot_id: int | None
 
 
-class TeacherOut(Schema):
+class SectionTeacherOut(Schema):
     id: int
     name: str
     is_main: bool
@@ -107,7 +107,7 @@ class SectionOut(Schema):
     ends_on: dt.date
     venue_id: int | None
     registration_window_id: int | None
-    teachers: list[TeacherOut]
+    teachers: list[SectionTeacherOut]
     slots: list[SlotOut]
     lesson_count: int
     warnings: list[str]
