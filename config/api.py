@@ -8,6 +8,8 @@ from afterschool.attendance.api import router as attendance_router
 from afterschool.core.api import ApiRenderer, BearerTokenAuth, SessionActorAuth, install_error_handlers
 from afterschool.courses.api import router as courses_router
 from afterschool.enrollment.api import router as enrollment_router
+from afterschool.feedback.api import router as feedback_router
+from afterschool.notifications.api import router as notifications_router
 from afterschool.patrol.api import router as patrol_router
 from afterschool.payments.api import router as payments_router
 from afterschool.scheduling.api import router as scheduling_router
@@ -34,3 +36,5 @@ api.add_router("/enrollment", enrollment_router)
 api.add_router("/payments", payments_router)
 api.add_router("/attendance", attendance_router)
 api.add_router("/patrol", patrol_router)
+api.add_router("/feedback", feedback_router)
+api.add_router("/notifications", notifications_router)

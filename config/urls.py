@@ -14,7 +14,8 @@ urlpatterns = [
     path("payments/", include("afterschool.payments.urls")),
     path("attendance/", include("afterschool.attendance.urls")),
     path("patrol/", include("afterschool.patrol.urls")),
-    path("notifications/", include("afterschool.notifications.views")),
+    path("feedback/", include("afterschool.feedback.urls")),
+    path("notifications/", include("afterschool.notifications.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

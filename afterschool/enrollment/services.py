@@ -29,7 +29,7 @@ from afterschool.accounts.choices import AuditEventType, Role
 from afterschool.accounts.services import record_write
 from afterschool.core.errors import Conflict, PermissionDenied, ValidationFailed
 from afterschool.notifications.choices import NotificationKind
-from afterschool.notifications.services import notify
+from afterschool.notifications.services.inbox import notify
 from afterschool.scheduling.choices import LessonStatus, SectionEventKind, SectionMode, SectionStatus
 from afterschool.scheduling.models import Section, SectionEvent
 from afterschool.schools.models import SchoolClass, Student

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "afterschool.payments",
     "afterschool.attendance",
     "afterschool.patrol",
+    "afterschool.feedback",
 ]
 
 MIDDLEWARE = [
@@ -241,6 +242,17 @@ PAYMENT_GATEWAY: dict[str, Any] = {
 # The domain in the UIDs of calendar feed events (lesson-<pk>@<domain>): set it in production so calendar apps
 # see the same event whichever host name they subscribed through. Empty: the request's host.
 AFTERSCHOOL_CALENDAR_DOMAIN = os.environ.get("AFTERSCHOOL_CALENDAR_DOMAIN", "")
+
+# Notifications (§5.4.5). The live unread count is pushed to open pages (server-sent events): "memory" within one
+# process (the embedded default), "redis" across app processes (production, NOTIFICATIONS_LIVE_REDIS_URL). The
+# channel backends send SMS and WeChat template messages; "recording" keeps them in the database (development and
+# tests), a real provider is a dotted path to a class with the same interface.
+NOTIFICATIONS_LIVE_BACKEND = os.environ.get("NOTIFICATIONS_LIVE_BACKEND", "memory")
+NOTIFICATIONS_LIVE_REDIS_URL = os.environ.get("NOTIFICATIONS_LIVE_REDIS_URL", "redis://127.0.0.1:6379/0")
+NOTIFICATIONS_CHANNEL_BACKENDS = {
+    "sms": os.environ.get("NOTIFICATIONS_SMS_BACKEND", "afterschool.notifications.channels.RecordingChannel"),
+    "wechat": os.environ.get("NOTIFICATIONS_WECHAT_BACKEND", "afterschool.notifications.channels.RecordingChannel"),
+}
 
 CELERY_BEAT_SCHEDULE = {
     "audit-verify-daily": {

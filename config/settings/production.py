@@ -37,6 +37,9 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", 
 SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
+# Several app processes: the live unread count goes through Redis pub/sub.
+NOTIFICATIONS_LIVE_BACKEND = os.environ.get("NOTIFICATIONS_LIVE_BACKEND", "redis")
+NOTIFICATIONS_LIVE_REDIS_URL = os.environ.get("NOTIFICATIONS_LIVE_REDIS_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = False
 

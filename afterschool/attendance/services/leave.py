@@ -34,7 +34,7 @@ from afterschool.accounts.services import record_write
 from afterschool.core import timeutil
 from afterschool.core.errors import AppError, Conflict, NotFound, PermissionDenied, ValidationFailed
 from afterschool.notifications.choices import NotificationKind
-from afterschool.notifications.services import notify
+from afterschool.notifications.services.inbox import notify
 from afterschool.scheduling.choices import LessonStatus
 from afterschool.scheduling.models import Lesson
 from afterschool.scheduling.services.lessons import lesson_cancel, lesson_substitute

@@ -32,7 +32,7 @@ from afterschool.accounts.services import record_write
 from afterschool.core import timeutil
 from afterschool.core.errors import Conflict, NotFound, ValidationFailed
 from afterschool.notifications.choices import NotificationKind
-from afterschool.notifications.services import notify
+from afterschool.notifications.services.inbox import notify
 from afterschool.scheduling.choices import LessonStatus
 from afterschool.scheduling.models import Lesson
 from afterschool.schools.models import Student

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from afterschool.notifications.models import Notification
-from afterschool.notifications.services import notifications_mark_read, notify
+from afterschool.notifications.services.inbox import notifications_mark_read, notify
 
 pytestmark = pytest.mark.django_db
 

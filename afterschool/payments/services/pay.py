@@ -34,7 +34,7 @@ from afterschool.enrollment.choices import SEAT_HOLDING, EnrollmentStatus
 from afterschool.enrollment.models import Enrollment
 from afterschool.enrollment.services import active_count, lock_sections, notify_guardians, section_event, student_label
 from afterschool.notifications.choices import NotificationKind
-from afterschool.notifications.services import notify
+from afterschool.notifications.services.inbox import notify
 from afterschool.payments.choices import OrderStatus, PaymentStatus
 from afterschool.payments.gateway import BankGateway, GatewayError, gateway_settings, get_gateway
 from afterschool.payments.models import BankNotice, Order, Payment

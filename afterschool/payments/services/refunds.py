@@ -51,7 +51,7 @@ from afterschool.enrollment.choices import EnrollmentStatus
 from afterschool.enrollment.models import Enrollment
 from afterschool.enrollment.services import guardian_user_ids
 from afterschool.notifications.choices import NotificationKind
-from afterschool.notifications.services import notify
+from afterschool.notifications.services.inbox import notify
 from afterschool.scheduling.choices import LessonStatus
 from afterschool.scheduling.models import Lesson, Section
 from afterschool.tenancy.actor import Actor, system_actor

@@ -33,7 +33,7 @@ from afterschool.accounts.models import RoleMembership
 from afterschool.accounts.services import record_write
 from afterschool.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from afterschool.core.services import apply_changes, delete_or_refuse, validate_and_save
-from afterschool.notifications.services import notify
+from afterschool.notifications.services.inbox import notify
 from afterschool.tenancy.actor import Actor
 from afterschool.tenancy.choices import PartnershipStatus
 from afterschool.tenancy.models import Organization, Partnership, School

@@ -33,7 +33,7 @@ from afterschool.enrollment.services import (
     student_time_conflicts,
 )
 from afterschool.notifications.choices import NotificationKind
-from afterschool.notifications.services import notify
+from afterschool.notifications.services.inbox import notify
 from afterschool.scheduling.choices import SectionEventKind, SectionStatus
 from afterschool.scheduling.models import Section
 from afterschool.schools.models import Student

@@ -21,7 +21,7 @@ from afterschool.core.errors import NotFound, PermissionDenied, ValidationFailed
 from afterschool.courses.models import Chapter
 from afterschool.courses.services.dispatch import teacher_may_teach
 from afterschool.notifications.choices import NotificationKind
-from afterschool.notifications.services import notify
+from afterschool.notifications.services.inbox import notify
 from afterschool.schools.choices import CalendarDayKind
 from afterschool.schools.models import CalendarDay, Venue
 from afterschool.tenancy.actor import Actor

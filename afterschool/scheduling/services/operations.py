@@ -33,7 +33,7 @@ from afterschool.enrollment import services as enrolling
 from afterschool.enrollment.choices import EnrollmentSource, EnrollmentStatus
 from afterschool.enrollment.models import Enrollment
 from afterschool.notifications.choices import NotificationKind
-from afterschool.notifications.services import notify
+from afterschool.notifications.services.inbox import notify
 from afterschool.schools.models import Student, Venue
 from afterschool.tenancy.actor import Actor
 

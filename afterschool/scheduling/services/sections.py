@@ -26,7 +26,7 @@ from afterschool.courses.selectors.review import course_schedulable
 from afterschool.courses.services.catalogue import yuan_to_fen
 from afterschool.courses.services.dispatch import teacher_may_teach
 from afterschool.notifications.choices import NotificationKind
-from afterschool.notifications.services import notify
+from afterschool.notifications.services.inbox import notify
 from afterschool.schools.models import Grade, RegistrationWindow, SchoolClass, Term, Venue
 from afterschool.tenancy.actor import Actor
 from afterschool.tenancy.models import School

@@ -1,5 +1,4 @@
-"""Pages: the person's own notifications (a plain inbox; the live unread count comes with the notifications
-issue)."""
+"""Pages: the person's own notifications (the notification centre)."""
 
 from __future__ import annotations
 
@@ -11,8 +10,9 @@ from django.views.decorators.http import require_POST
 
 from afterschool.core.views import list_context
 
-from . import selectors, services
-from .choices import NotificationKind
+from ..choices import NotificationKind
+from ..selectors import inbox as selectors
+from ..services import inbox as services
 
 
 @login_required
@@ -23,7 +23,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
         filters["kind"] = ""
     context = list_context(request, selectors.notification_list(actor=actor, filters=filters))
     context.update({"filters": filters, "kinds": NotificationKind.choices})
-    return render(request, "notifications/list.html", context)
+    return render(request, "notifications/inbox/list.html", context)
 
 
 @login_required
@@ -33,7 +33,6 @@ def notification_mark_read(request: HttpRequest) -> HttpResponse:
     return redirect("notifications:list")
 
 
-app_name = "notifications"
 urlpatterns = [
     path("", notification_list, name="list"),
     path("read/", notification_mark_read, name="mark_read"),

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from afterschool.tenancy.actor import Actor
 from afterschool.tenancy.scoping import scoped
 
-from .models import Notification
+from ..models import Notification
 
 
 def notification_list(*, actor: Actor, filters: dict[str, Any] | None = None) -> QuerySet[Notification]:

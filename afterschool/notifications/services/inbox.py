@@ -11,7 +11,7 @@ from afterschool.accounts.models import User
 from afterschool.tenancy.actor import Actor
 from afterschool.tenancy.scoping import scoped
 
-from .models import Notification
+from ..models import Notification
 
 
 def notify(

@@ -1,0 +1,1 @@
+"""Nothing here: written through the services and pages only."""

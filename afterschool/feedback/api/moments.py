@@ -1,0 +1,7 @@
+"""/api/v1/feedback/ — moments."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["课堂风采与评价"])

@@ -1,0 +1,9 @@
+from afterschool.feedback.views import evaluations, materials, moments
+
+app_name = "feedback"
+
+urlpatterns = [
+    *moments.urlpatterns,
+    *materials.urlpatterns,
+    *evaluations.urlpatterns,
+]
