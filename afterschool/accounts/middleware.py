@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from axes.helpers import get_client_ip_address
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -14,6 +15,18 @@ from afterschool.tenancy.actor import ANONYMOUS, Actor
 
 from . import selectors
 from .services import ACTIVE_MEMBERSHIP_SESSION_KEY
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's session middleware, except that a request a page makes by itself (the live unread count, which
+    reconnects every few minutes — see notifications/views/stream.py, which marks it `passive_session`) is not the
+    person's activity: it neither saves the session nor extends it, so an idle page still times out after
+    SESSION_COOKIE_AGE (30 minutes)."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if getattr(request, "passive_session", False):
+            return response
+        return super().process_response(request, response)
 
 
 def client_ip(request: HttpRequest) -> str:

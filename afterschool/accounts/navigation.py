@@ -58,6 +58,19 @@ _MENU: list[tuple[str, list[tuple[Any, ...]]]] = [
         ],
     ),
     (
+        "课堂与评价",
+        [
+            ("课堂风采", "feedback:feed", _FAMILY),
+            ("课堂风采", "feedback:my_moments", _TEACHERS),
+            ("课堂风采", "feedback:moments", _MANAGERS),
+            ("风采审核", "feedback:moment_review", (Role.SCHOOL_ADMIN,)),
+            ("课程评价", "feedback:evaluate", _FAMILY),
+            ("课程评价", "feedback:my_evaluations", _TEACHERS),
+            ("评价统计", "feedback:evaluation_stats", _MANAGERS),
+            ("学校公告", "notifications:announcements", (Role.SYSTEM_ADMIN, Role.BUREAU_ADMIN, Role.SCHOOL_ADMIN)),
+        ],
+    ),
+    (
         "课表",
         [
             ("我的课表", "scheduling:my_timetable", (*_TEACHERS, *_FAMILY)),
@@ -123,12 +136,14 @@ _MENU: list[tuple[str, list[tuple[Any, ...]]]] = [
         ],
     ),
     (
-        "系统",
+        "设置",
         [
             ("账号", "accounts:user_list", _ALL_ADMINS, OrgPermission.ACCOUNT_MANAGE),
             ("机构人员", "accounts:org_member_list", (Role.ORG_ADMIN,), OrgPermission.ACCOUNT_MANAGE),
             ("审计日志", "accounts:audit_list", _ALL_ADMINS),
             ("API 令牌", "accounts:token_list", _ALL_ADMINS),
+            ("通知设置", "notifications:preferences", tuple(r.value for r in Role)),
+            ("模拟短信/微信", "notifications:outbox", (Role.SYSTEM_ADMIN,)),
         ],
     ),
 ]

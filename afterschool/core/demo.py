@@ -17,6 +17,9 @@ from afterschool.accounts.choices import Role
 from afterschool.accounts.models import RoleMembership, User
 from afterschool.attendance.services.demo import demo_attendance_ensure
 from afterschool.courses.services.demo import demo_courses_ensure
+from afterschool.feedback.services.demo import demo_feedback_ensure
+from afterschool.notifications.models import NotificationPreference
+from afterschool.notifications.services.demo import demo_announcements_ensure
 from afterschool.patrol.services.demo import demo_patrol_ensure
 from afterschool.scheduling.services.demo import demo_sections_ensure
 from afterschool.schools.services.demo import demo_population_ensure
@@ -146,7 +149,14 @@ def load_demo() -> dict[str, object]:
     sections = demo_sections_ensure(actor=actor_of_login("school", Role.SCHOOL_ADMIN), school=school1)
     attendance = demo_attendance_ensure(school=school1)
     patrols = demo_patrol_ensure(school=school1)
+    feedback = demo_feedback_ensure(school=school1)
+    # The demo parent also gets SMS and WeChat for what matters most to a family (seen on 模拟短信/微信).
+    for kind in ("announcement", "attendance", "leave", "moment"):
+        NotificationPreference.objects.get_or_create(user=parent, kind=kind, defaults={"channels": ["sms", "wechat"]})
+    announcements = demo_announcements_ensure(school=school1)  # after feedback: it gives more parents a login
     return {
+        "announcements": announcements,
+        "feedback": feedback,
         "attendance": attendance,
         "patrols": patrols,
         "courses_created": courses_created,

@@ -46,7 +46,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "afterschool.core.middleware.ApiErrorShapeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "afterschool.accounts.middleware.SessionMiddleware",  # Django's, but a live stream does not extend the session
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -184,7 +184,9 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'", "data:", "blob:"],
+        # blob: lets the page read a chosen video's first frame (its poster) before uploading it.
+        "media-src": ["'self'", "blob:"],
         "connect-src": ["'self'"],
         "font-src": ["'self'"],
         "object-src": ["'none'"],
@@ -260,8 +262,6 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 24 * 60 * 60,
         "options": {"expires": 6 * 60 * 60},
     },
-    # open → running on a section's first lesson day, running → finished after its last (idempotent; hourly so a
-    # missed run catches up the same day).
     # Unpaid orders close at their deadline and free the seat; expired waitlist offers pass to the next child.
     "payments-close-expired-orders": {
         "task": "payments.close_expired_orders",
@@ -284,6 +284,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.reconcile_yesterday",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Notification deliveries (SMS, WeChat) that failed, or whose enqueue was lost, are tried again.
+    "notifications-retry-deliveries": {
+        "task": "notifications.retry_deliveries",
+        "schedule": 60,
+        "options": {"expires": 50},
+    },
+    # open → running on a section's first lesson day, running → finished after its last (idempotent; hourly so a
+    # missed run catches up the same day).
     "scheduling-advance-section-statuses": {
         "task": "scheduling.advance_section_statuses",
         "schedule": 60 * 60,

@@ -51,6 +51,31 @@ document.addEventListener('securitypolicyviolation', function (e) {
 DEFAULT_TIMEOUT_MS = 10_000
 
 
+def _serialize_live_server_requests() -> None:
+    """The live server shares one SQLite connection between its threads, and every logged-in page now keeps a
+    stream of server-sent events open (the live unread count) beside its other requests. Requests are handled one
+    at a time (the WSGI handler under a lock) so they never meet in that connection; a stream's body holds no lock
+    and touches no database once its view has returned, so an open stream does not block anything."""
+    import threading
+
+    from django.core.handlers.wsgi import WSGIHandler
+
+    if getattr(WSGIHandler, "_serialized_for_tests", False):
+        return
+    lock = threading.Lock()
+    original = WSGIHandler.__call__
+
+    def serial_call(self: Any, environ: Any, start_response: Any) -> Any:
+        with lock:
+            return original(self, environ, start_response)
+
+    WSGIHandler.__call__ = serial_call  # type: ignore[method-assign]
+    WSGIHandler._serialized_for_tests = True  # type: ignore[attr-defined]
+
+
+_serialize_live_server_requests()
+
+
 @dataclass
 class PageLog:
     """Console errors ("text @ url") and uncaught page errors seen during one test."""
