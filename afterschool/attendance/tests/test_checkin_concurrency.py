@@ -4,18 +4,16 @@ the lesson row lock serialises the decision and the unique constraint is the las
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from afterschool.attendance import geo
 from afterschool.attendance.models import TeacherCheckin
 from afterschool.attendance.services.checkin import teacher_check_in, teacher_check_out
-from afterschool.core.errors import AppError
+from afterschool.core.tests.concurrency import race
 
 from .factories import CENTRE, freeze, make_day
 
@@ -23,23 +21,7 @@ LAT, LNG = CENTRE
 
 
 def _race(calls: list[Any]) -> Counter[str]:
-    """Run every call at once (a barrier releases them together); each thread closes its connection."""
-    barrier = threading.Barrier(len(calls))
-
-    def work(call: Any) -> str:
-        try:
-            barrier.wait(timeout=30)
-            call()
-            return "ok"
-        except AppError as exc:
-            return f"{exc.status} {exc.code}"
-        except BaseException as exc:  # pragma: no cover - shown in the assertion
-            return repr(exc)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return Counter(pool.map(work, calls))
+    return race(calls, label=lambda exc: f"{exc.status} {exc.code}")
 
 
 @pytest.mark.postgres

@@ -5,40 +5,22 @@ lock: one request, one refusal)."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from afterschool.attendance.models import LeaveRequest, StudentAttendance
 from afterschool.attendance.services import leave as services
 from afterschool.attendance.tests.factories import LeaveRequestFactory, freeze, make_day
-from afterschool.core.errors import AppError
+from afterschool.core.tests.concurrency import race
 from afterschool.notifications.models import Notification
 
 
 def _race(jobs: list[Callable[[], Any]]) -> Counter[str]:
-    """Every job in its own thread, released together; each thread closes its connection at the end."""
-    barrier = threading.Barrier(len(jobs))
-
-    def work(job: Callable[[], Any]) -> str:
-        try:
-            barrier.wait(timeout=30)
-            job()
-            return "ok"
-        except AppError as exc:
-            return exc.code
-        except BaseException as exc:  # pragma: no cover - shown in the assertion
-            return repr(exc)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        return Counter(pool.map(work, jobs))
+    return race(jobs)
 
 
 @pytest.mark.postgres

@@ -4,20 +4,18 @@ writers, so no mark is lost, no student gets two rows, and a bulk "未点名的�
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from afterschool.accounts.models import AuditEvent
 from afterschool.accounts.tests.factories import MembershipFactory, UserFactory
 from afterschool.attendance.models import StudentAttendance
 from afterschool.attendance.services import roll as services
 from afterschool.attendance.tests.factories import freeze, make_day
-from afterschool.core.errors import AppError
+from afterschool.core.tests.concurrency import race
 from afterschool.enrollment.tests.factories import EnrollmentFactory
 from afterschool.schools.tests.factories import StudentFactory
 from afterschool.tenancy.actor import Actor
@@ -45,22 +43,7 @@ def _setup(world: Any, monkeypatch: Any, students: int) -> tuple[Any, list[Actor
 
 
 def _race(jobs: list[Any], workers: int) -> Counter[str]:
-    barrier = threading.Barrier(workers)
-
-    def work(job: Any) -> str:
-        try:
-            barrier.wait(timeout=30)
-            job()
-            return "ok"
-        except AppError as exc:
-            return exc.code
-        except BaseException as exc:  # pragma: no cover - shown in the assertion
-            return repr(exc)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return Counter(pool.map(work, jobs))
+    return race(jobs, workers=workers)
 
 
 @pytest.mark.postgres

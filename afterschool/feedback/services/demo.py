@@ -28,12 +28,15 @@ from ..models import Evaluation, Moment, MomentMedia
 
 SEED = "afterschool-demo-feedback"
 
-MOMENT_TEXTS = [
+ART_TEXTS = [
     "今天我们认识了三原色，同学们用红黄蓝调出了自己喜欢的颜色，每个人都完成了一幅小作品。",
     "本节课练习了线条的表现力，大家用粗细不同的线条画出了风吹过的树叶，课堂气氛很活跃。",
-    "诵读《静夜思》，同学们分组比赛背诵，声音洪亮、感情饱满。",
     "动手做拼贴画，孩子们分工合作，把彩纸剪成了一片海洋。",
+]
+READING_TEXTS = [
+    "诵读《静夜思》，同学们分组比赛背诵，声音洪亮、感情饱满。",
     "对联欣赏：认识了上联、下联和横批，还尝试自己对了几副简单的对子。",
+    "读《春晓》，大家边读边做动作，很快就背下来了。",
 ]
 COLOURS = [(231, 76, 60), (241, 196, 15), (52, 152, 219), (46, 204, 113), (155, 89, 182), (230, 126, 34)]
 COMMENTS = ["孩子很喜欢这门课", "老师很耐心", "希望多安排一些动手环节", "", "", "材料准备得很充分"]
@@ -125,6 +128,7 @@ def demo_feedback_ensure(*, school: School) -> dict[str, int]:
     rng = random.Random(SEED)  # noqa: S311 (a repeatable demo, not secrets)
     if not Moment.objects.filter(section__in=sections).exists():
         for section in sections:
+            texts = READING_TEXTS if "诵读" in section.course.name else ART_TEXTS
             past = list(
                 Lesson.objects.filter(section=section, date__lt=now.date())
                 .exclude(status=LessonStatus.CANCELLED)
@@ -145,7 +149,7 @@ def demo_feedback_ensure(*, school: School) -> dict[str, int]:
                     section=section,
                     lesson=lesson,
                     author=author,
-                    text=MOMENT_TEXTS[(index + section.pk) % len(MOMENT_TEXTS)],
+                    text=texts[index % len(texts)],
                     status=status,
                     reject_reason="照片中有学生正脸特写，请更换后重新发布" if status == MomentStatus.REJECTED else "",
                     reviewed_at=posted + dt.timedelta(hours=1) if status != MomentStatus.PENDING else None,

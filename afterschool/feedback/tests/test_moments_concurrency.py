@@ -4,19 +4,17 @@ one moment at once — the row lock lets one decide, the other gets 409 (moment_
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from afterschool.accounts.choices import Role
 from afterschool.accounts.tests.factories import MembershipFactory, UserFactory
 from afterschool.attendance.tests.factories import freeze, make_day
-from afterschool.core.errors import AppError
+from afterschool.core.tests.concurrency import race
 from afterschool.feedback.models import Moment
 from afterschool.feedback.services import moments as services
 from afterschool.feedback.tests.factories import MomentFactory
@@ -25,23 +23,7 @@ from afterschool.tenancy.actor import Actor
 
 
 def _race(jobs: list[Callable[[], Any]]) -> Counter[str]:
-    """Every job in its own thread, released together; each thread closes its connection at the end."""
-    barrier = threading.Barrier(len(jobs))
-
-    def work(job: Callable[[], Any]) -> str:
-        try:
-            barrier.wait(timeout=30)
-            job()
-            return "ok"
-        except AppError as exc:
-            return exc.code
-        except BaseException as exc:  # pragma: no cover - shown in the assertion
-            return repr(exc)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        return Counter(pool.map(work, jobs))
+    return race(jobs)
 
 
 @pytest.mark.postgres
