@@ -282,6 +282,7 @@ def test_no_badge_and_no_stream_script_for_anonymous_visitors(client: Any, db: A
     assert "data-stream-url" not in html and "live.js" not in html
 
 
+@pytest.mark.django_db(transaction=True)  # the stream's view releases its database connection
 def test_the_stream_does_not_extend_the_idle_session(world: Any, login: Any) -> None:
     """An open page reconnecting to the stream is not activity: the session's expiry does not move."""
     from django.contrib.sessions.models import Session
