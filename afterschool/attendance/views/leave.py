@@ -4,6 +4,7 @@ cancel or reject)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -20,7 +21,7 @@ from afterschool.accounts.choices import AuditEventType, Role
 from afterschool.accounts.services import record_write
 from afterschool.core.errors import AppError, NotFound, PermissionDenied
 from afterschool.core.export import build_xlsx, xlsx_response
-from afterschool.core.views import list_context
+from afterschool.core.views import call_page, list_context
 from afterschool.tenancy.actor import Actor
 
 from ..choices import LeaveStatus
@@ -146,24 +147,25 @@ def my_leaves(request: HttpRequest) -> HttpResponse:
     return render(request, "attendance/leave/mine.html", context)
 
 
-@login_required
-def leave_withdraw(request: HttpRequest, leave_id: int) -> HttpResponse:
-    """The family withdraws a pending request: a confirmation (GET), then the withdrawal (POST)."""
-    actor = _actor(request)
-    try:
-        leave = selectors.leave_get(actor=actor, leave_id=leave_id)
-    except NotFound:
-        raise Http404 from None
+def _withdraw(request: HttpRequest, leave: Any, withdraw: Callable[..., Any], context: dict[str, Any]) -> HttpResponse:
+    """A pending request withdrawn by whoever asked: a confirmation (GET), then the withdrawal (POST)."""
     form = Form(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.leave_withdraw(actor=actor, leave=leave)
+            withdraw(actor=request.actor, leave=leave)  # type: ignore[attr-defined]
         except AppError as exc:
             _show(form, exc)
         else:
             messages.success(request, "请假申请已撤回。")
             return redirect("attendance:my_leaves")
-    return render(request, "attendance/leave/withdraw.html", {"leave": leave, "form": form, "kind": "student"})
+    return render(request, "attendance/leave/withdraw.html", {"leave": leave, "form": form, **context})
+
+
+@login_required
+def leave_withdraw(request: HttpRequest, leave_id: int) -> HttpResponse:
+    """The family withdraws a pending request."""
+    leave = call_page(selectors.leave_get, actor=_actor(request), leave_id=leave_id)
+    return _withdraw(request, leave, services.leave_withdraw, {"kind": "student"})
 
 
 # --- review by the section's teachers and the school ------------------------------------------------------------
@@ -222,10 +224,7 @@ def leave_review(request: HttpRequest) -> HttpResponse:
 def _decide(request: HttpRequest, leave_id: int, *, approve: bool) -> HttpResponse:
     actor = _actor(request)
     _require_reviewer(actor)
-    try:
-        leave = selectors.leave_get(actor=actor, leave_id=leave_id)
-    except NotFound:
-        raise Http404 from None
+    leave = call_page(selectors.leave_get, actor=actor, leave_id=leave_id)
     form: BaseForm = ApproveForm(request.POST) if approve else RejectForm(request.POST)
     error, done = "", None
     if form.is_valid():
@@ -275,10 +274,7 @@ def teacher_leave_new(request: HttpRequest, lesson_id: int) -> HttpResponse:
     actor = _actor(request)
     if actor.role not in TEACHING_ROLES:
         raise DjangoPermissionDenied("只有教师可以申请教师请假")
-    try:
-        lesson = selectors.lesson_for_teacher_leave(actor=actor, lesson_id=lesson_id)
-    except NotFound:
-        raise Http404 from None
+    lesson = call_page(selectors.lesson_for_teacher_leave, actor=actor, lesson_id=lesson_id)
     form = TeacherLeaveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -344,10 +340,7 @@ def teacher_leaves(request: HttpRequest) -> HttpResponse:
 def teacher_leave_decide(request: HttpRequest, leave_id: int) -> HttpResponse:
     """The school admin approves (substitute or cancel) or rejects a teacher's leave."""
     actor = _actor(request)
-    try:
-        leave = selectors.teacher_leave_get(actor=actor, leave_id=leave_id)
-    except NotFound:
-        raise Http404 from None
+    leave = call_page(selectors.teacher_leave_get, actor=actor, leave_id=leave_id)
     if not selectors.may_decide_teacher_leave(actor, leave):
         raise DjangoPermissionDenied("只有学校管理员可以审批教师请假")
     form = TeacherLeaveDecideForm(request.POST or None, substitutes=selectors.substitute_choices(lesson=leave.lesson))
@@ -373,22 +366,9 @@ def teacher_leave_decide(request: HttpRequest, leave_id: int) -> HttpResponse:
 
 @login_required
 def teacher_leave_withdraw(request: HttpRequest, leave_id: int) -> HttpResponse:
-    actor = _actor(request)
-    try:
-        leave = selectors.teacher_leave_get(actor=actor, leave_id=leave_id)
-    except NotFound:
-        raise Http404 from None
-    form = Form(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.teacher_leave_withdraw(actor=actor, leave=leave)
-        except AppError as exc:
-            _show(form, exc)
-        else:
-            messages.success(request, "请假申请已撤回。")
-            return redirect("attendance:my_leaves")
-    context = {"leave": leave, "form": form, "kind": "teacher", "when": selectors.lesson_label(leave.lesson)}
-    return render(request, "attendance/leave/withdraw.html", context)
+    leave = call_page(selectors.teacher_leave_get, actor=_actor(request), leave_id=leave_id)
+    context = {"kind": "teacher", "when": selectors.lesson_label(leave.lesson)}
+    return _withdraw(request, leave, services.teacher_leave_withdraw, context)
 
 
 urlpatterns: list[URLPattern] = [
