@@ -8,6 +8,7 @@ Run with `pytest tests/browser` (every test is marked `browser`). Needs Debian's
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,18 +52,19 @@ document.addEventListener('securitypolicyviolation', function (e) {
 DEFAULT_TIMEOUT_MS = 10_000
 
 
+_LIVE_SERVER_LOCK = threading.Lock()
+
+
 def _serialize_live_server_requests() -> None:
     """The live server shares one SQLite connection between its threads, and every logged-in page now keeps a
     stream of server-sent events open (the live unread count) beside its other requests. Requests are handled one
     at a time (the WSGI handler under a lock) so they never meet in that connection; a stream's body holds no lock
     and touches no database once its view has returned, so an open stream does not block anything."""
-    import threading
-
     from django.core.handlers.wsgi import WSGIHandler
 
     if getattr(WSGIHandler, "_serialized_for_tests", False):
         return
-    lock = threading.Lock()
+    lock = _LIVE_SERVER_LOCK
     original = WSGIHandler.__call__
 
     def serial_call(self: Any, environ: Any, start_response: Any) -> Any:
@@ -171,6 +173,8 @@ def page(
             tab.page.evaluate("localStorage.clear(); sessionStorage.clear()")  # htmx keeps its history cache there
         tab.page.goto("about:blank")
         tab.page.context.clear_cookies()
+        with _LIVE_SERVER_LOCK:  # let a request still in flight (a lazy image) finish before the database is flushed
+            pass
     except Exception:  # a broken page is replaced rather than reused
         tab.page.context.close()
         del _tabs[viewport]
