@@ -77,6 +77,12 @@ def _paid(order: Order) -> bool:
     return Order.objects.filter(pk=order.pk, status=OrderStatus.PAID).exists()
 
 
+def _logged_notice(order: Order, outcome: str) -> BankNotice | None:
+    """The notice once its outcome is saved: the order is credited in the notice's own transaction and the log row is
+    completed just after it commits, so an order seen paid does not yet mean a completed log row."""
+    return BankNotice.objects.filter(reference=order.order_no, outcome=outcome).first()
+
+
 # --- end to end through the simulated bank -------------------------------------------------------------------------
 
 
@@ -93,8 +99,8 @@ def test_given_pending_order_when_parent_pays_on_bank_page_then_notice_credits_o
     assert back.endswith(f"{reverse('payments:pay_return')}?order_no={order.order_no}")
     wait_until(lambda: _paid(order))
     assert_paid_once(order)
-    notice = BankNotice.objects.get(reference=order.order_no)
-    assert notice.verified and notice.outcome == "credited"
+    notice = wait_until(lambda: _logged_notice(order, "credited"))
+    assert notice.verified and BankNotice.objects.filter(reference=order.order_no).count() == 1
     assert Notification.objects.filter(title__contains="已缴费").exists()
 
 
@@ -140,6 +146,7 @@ def test_given_reordered_notices_when_cancel_notice_comes_after_paid_then_still_
     confirm_on_bank_page(services.payment_start(actor=world.actor("parent"), order=second), action="cancel")
 
     wait_until(lambda: _paid(first))
+    wait_until(lambda: _logged_notice(first, "credited"))
     assert_paid_once(first)
     second.refresh_from_db()
     assert second.status == OrderStatus.PENDING
