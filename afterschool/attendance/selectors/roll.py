@@ -395,6 +395,14 @@ class ChildLesson:
         return lesson_start(self.lesson) <= self.now
 
     @property
+    def ended(self) -> bool:
+        return lesson_end(self.lesson) <= self.now
+
+    @property
+    def today(self) -> bool:
+        return self.lesson.date == self.now.date()
+
+    @property
     def status(self) -> str:
         """A status code: an AttendanceStatus value, or unmarked / upcoming / cancelled."""
         if self.cancelled:
@@ -454,6 +462,12 @@ class ChildCourse:
     @property
     def held(self) -> int:
         return sum(1 for item in self.lessons if item.started and not item.cancelled)
+
+    @property
+    def current(self) -> ChildLesson | None:
+        """The lesson a parent looks for first: the one under way or the next to come (not cancelled). A long
+        course's list runs in date order, so the page marks this one and offers a jump to it."""
+        return next((item for item in self.lessons if not item.cancelled and not item.ended), None)
 
     @property
     def attended(self) -> int:

@@ -66,6 +66,36 @@ def test_parent_sees_every_lesson_with_its_status(day, login):
     assert 'hx-trigger="every 60s"' in html
 
 
+def current_marks(html: str) -> list[str]:
+    import re
+
+    return re.findall(r'data-lesson="(\d+)">\s*<div class="child-lesson-head">\s*<strong>[^<]*</strong>\s*'
+                      r'<span class="tag tag-current" data-testid="current-lesson">([^<]+)<', html)  # fmt: skip
+
+
+def test_the_lesson_under_way_is_marked_today_and_offered_as_a_jump(day, login):
+    html = login(day.world.users["parent"]).get(child_url(day.child)).content.decode()
+    today = day.lessons[1]
+    assert current_marks(html) == [(str(today.pk), "今天")]
+    assert f'href="#lesson-{today.pk}"' in html and "跳到今天的课（11月10日）" in html
+    assert f'id="lesson-{today.pk}"' in html
+
+
+def test_after_the_lesson_ends_the_next_one_not_cancelled_is_marked(day, login, monkeypatch):
+    freeze(monkeypatch, dt.datetime(2026, 11, 10, 16, 40))  # the 10 November lesson has just ended
+    html = login(day.world.users["parent"]).get(child_url(day.child)).content.decode()
+    following = day.lessons[2]
+    assert following.status != "cancelled" and following.date > dt.date(2026, 11, 10)
+    assert current_marks(html) == [(str(following.pk), "下次课")]
+    assert "跳到下次课（" in html
+
+
+def test_when_every_lesson_is_over_or_cancelled_nothing_is_marked(day, login, monkeypatch):
+    freeze(monkeypatch, dt.datetime(2027, 3, 1, 8, 0))
+    html = login(day.world.users["parent"]).get(child_url(day.child)).content.decode()
+    assert current_marks(html) == [] and 'data-testid="jump-current"' not in html
+
+
 def test_children_page_picks_the_first_child_and_switches(day, login):
     second = StudentFactory(school_class=day.school_class, name="阿二")
     EnrollmentFactory(section=day.section, student=second)
