@@ -45,8 +45,15 @@ class GradeFactory(factory.django.DjangoModelFactory):
         model = Grade
 
     school = factory.SubFactory(SchoolFactory)
-    level = factory.Sequence(lambda n: n % 9 + 1)
     name = factory.LazyAttribute(lambda o: f"{o.level}年级")
+
+    @factory.lazy_attribute_sequence
+    def level(self, n: int) -> int:
+        """A level the school does not have yet (levels are unique per school), varied by the sequence."""
+        school = self.school
+        taken = set(Grade.objects.filter(school=school).values_list("level", flat=True)) if school.pk else set()
+        order = [(n + i) % 9 + 1 for i in range(9)] + [10, 11, 12]
+        return next((level for level in order if level not in taken), n % 9 + 1)
 
 
 class StaffFactory(factory.django.DjangoModelFactory):
@@ -73,7 +80,9 @@ class SchoolClassFactory(factory.django.DjangoModelFactory):
 
     grade = factory.SubFactory(GradeFactory)
     school = factory.SelfAttribute("grade.school")
-    name = factory.Sequence(lambda n: f"{n % 20 + 1}班")
+    # Unique within a test process and above the small numbers tests name classes by ("1班", "2班" …): a class made
+    # by the factory in the grade of a fixed-name class must never take its name.
+    name = factory.Sequence(lambda n: f"{n + 21}班")
 
 
 class GuardianFactory(factory.django.DjangoModelFactory):
