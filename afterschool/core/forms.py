@@ -22,3 +22,21 @@ class ActorModelForm(forms.ModelForm):  # type: ignore[type-arg]
             for name in list(self.fields):
                 if name not in self.self_fields:
                     del self.fields[name]
+
+
+class DateRangeFilterForm(forms.Form):
+    """Base of the list filters with a date range. Each form declares its own date fields (labels differ); an end
+    before the start is an error on the end field, and a `q` search loses NUL characters and surrounding spaces."""
+
+    date_range: tuple[str, str] = ("date_from", "date_to")
+
+    def clean_q(self) -> str:
+        return (self.cleaned_data.get("q") or "").replace("\x00", "").strip()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start_name, end_name = self.date_range
+        start, end = data.get(start_name), data.get(end_name)
+        if start and end and start > end:
+            self.add_error(end_name, "结束日期不能早于开始日期")
+        return data

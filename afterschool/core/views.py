@@ -68,6 +68,20 @@ def call_page(fn: Callable[..., Any], **kwargs: Any) -> Any:
         raise page_error(exc) from None
 
 
+def call_form(form: BaseForm, fn: Callable[..., Any], **kwargs: Any) -> Any:
+    """Run a service behind a form: NotFound and PermissionDenied become the 404 and 403 pages, any other refusal
+    is shown on the form (see form_error_from) and None is returned."""
+    from afterschool.core.errors import NotFound, PermissionDenied
+
+    try:
+        return fn(**kwargs)
+    except (NotFound, PermissionDenied) as exc:
+        raise page_error(exc) from None
+    except AppError as exc:
+        form_error_from(form, exc)
+        return None
+
+
 def form_error_from(form: BaseForm, exc: AppError) -> None:
     """Show a service refusal on the form: field errors where the detail names fields, else a form error."""
     detail = exc.detail if isinstance(exc.detail, dict) else {}

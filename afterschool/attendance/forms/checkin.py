@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 
+from afterschool.core.forms import DateRangeFilterForm
+
 DATE_ERRORS = {"invalid": "请填写有效的日期，如 2026-11-10"}
 ID_ERRORS = {"invalid": "请选择有效的选项", "invalid_choice": "请选择有效的选项"}
 
@@ -25,20 +27,13 @@ def _set_choices(form: forms.Form, name: str, choices: list[Any]) -> None:
     field.choices = choices
 
 
-class _DateRange(forms.Form):
+class _DateRange(DateRangeFilterForm):
     date_from = forms.DateField(
         label="开始日期", required=False, error_messages=DATE_ERRORS, widget=forms.DateInput(attrs={"type": "date"})
     )
     date_to = forms.DateField(
         label="结束日期", required=False, error_messages=DATE_ERRORS, widget=forms.DateInput(attrs={"type": "date"})
     )
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            self.add_error("date_to", "结束日期不能早于开始日期")
-        return data
 
 
 class MyCheckinFilterForm(_DateRange):

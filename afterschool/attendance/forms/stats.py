@@ -3,17 +3,16 @@ current term so far)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 
 from afterschool.attendance.selectors.stats import GROUPS
+from afterschool.core.forms import DateRangeFilterForm
 
 _DATE = {"invalid": "日期格式不正确，如 2026-11-10"}
 ID_MAX = 2**62
 
 
-class StatsFilterForm(forms.Form):
+class StatsFilterForm(DateRangeFilterForm):
     """What every statistics page filters by."""
 
     date_from = forms.DateField(label="开始日期", required=False, error_messages=_DATE)
@@ -21,15 +20,6 @@ class StatsFilterForm(forms.Form):
     school = forms.IntegerField(label="学校", min_value=1, max_value=ID_MAX, required=False)
     section = forms.IntegerField(label="课班", min_value=1, max_value=ID_MAX, required=False)
     q = forms.CharField(label="搜索", max_length=64, required=False)
-
-    def clean_q(self) -> str:
-        return (self.cleaned_data.get("q") or "").replace("\x00", "").strip()
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            self.add_error("date_to", "结束日期不能早于开始日期")
-        return data
 
 
 class StudentStatsFilterForm(StatsFilterForm):

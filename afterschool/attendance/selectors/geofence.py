@@ -22,7 +22,7 @@ from afterschool.tenancy.models import School
 from afterschool.tenancy.scoping import get_scoped_or_404, scoped
 
 from ..models import AttendanceSettings, VenueCheckinArea
-from .common import settings_for
+from .common import may_manage_school, settings_for
 
 GEOFENCE_READERS = (Role.SCHOOL_ADMIN, Role.BUREAU_ADMIN, Role.SYSTEM_ADMIN)
 NO_AREA_MESSAGE = "学校尚未设置签到范围，请联系学校管理员在“考勤设置”中设置签到中心"
@@ -39,6 +39,11 @@ class CheckinArea(NamedTuple):
 
 def may_read_geofence(actor: Actor) -> bool:
     return actor.is_system_admin or actor.has_role(*GEOFENCE_READERS)
+
+
+def may_edit_geofence(actor: Actor, school_id: int) -> bool:
+    """The school's admins (and system admins) change its check-in areas and attendance settings."""
+    return may_manage_school(actor) and (actor.is_system_admin or actor.school_id == school_id)
 
 
 def geofence_schools(actor: Actor) -> QuerySet[School]:

@@ -23,6 +23,8 @@ from afterschool.enrollment.choices import EnrollmentStatus
 from afterschool.enrollment.models import Enrollment
 from afterschool.scheduling.choices import LessonStatus
 from afterschool.scheduling.models import Lesson, Section
+from afterschool.scheduling.selectors.timetables import lesson_chapter_label as chapter_label
+from afterschool.scheduling.selectors.timetables import lesson_teacher_names as teacher_names
 from afterschool.schools.models import Student
 from afterschool.tenancy.actor import Actor
 from afterschool.tenancy.scoping import scoped
@@ -60,15 +62,6 @@ def local_time(value: dt.datetime | None) -> str:
 def wall_label(when: dt.datetime, *, today: dt.date) -> str:
     """HH:MM for a time today, "11月17日 15:25" otherwise."""
     return f"{when:%H:%M}" if when.date() == today else f"{when.month}月{when.day}日 {when:%H:%M}"
-
-
-def chapter_label(lesson: Lesson) -> str:
-    chapter = lesson.chapter
-    return f"第 {chapter.number} 章 {chapter.title}" if chapter is not None else ""
-
-
-def teacher_names(lesson: Lesson) -> str:
-    return "、".join(str(user) for user in lesson.teachers.all())
 
 
 def venue_name(lesson: Lesson) -> str:

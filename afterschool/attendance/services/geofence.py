@@ -20,7 +20,7 @@ from afterschool.tenancy.models import School
 
 from .. import geo
 from ..models import AttendanceSettings, VenueCheckinArea
-from ..selectors.common import may_manage_school
+from ..selectors.geofence import may_edit_geofence
 
 # (minimum, maximum, label) of each whole-number setting. The radius minimum is the database's check constraint.
 INT_LIMITS: dict[str, tuple[int, int, str]] = {
@@ -38,7 +38,7 @@ AREA_FIELDS = ("latitude", "longitude", "radius_m")
 
 
 def _may_write(actor: Actor, school_id: int) -> None:
-    if not may_manage_school(actor) or (not actor.is_system_admin and actor.school_id != school_id):
+    if not may_edit_geofence(actor, school_id):
         raise PermissionDenied("只有本校管理员可以修改签到范围和考勤设置")
 
 

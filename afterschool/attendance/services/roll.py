@@ -245,12 +245,21 @@ def attendance_mark(*, actor: Actor, lesson: Lesson, marks: Sequence[Any]) -> Ro
             events.append((student, "已签退", local_time(row.checked_out_at)))
         if mark.status == AttendanceStatus.ABSENT and old != AttendanceStatus.ABSENT:
             events.append((student, "缺勤", f"{lesson.starts_at:%H:%M}"))
+    return _recorded(actor, lesson, "mark", window, rows=rows, changes=changes, events=events)
+
+
+def _recorded(
+    actor: Actor, lesson: Lesson, kind: str, window: RollWindow, *, rows: list[StudentAttendance],
+    changes: list[dict[str, Any]], events: list[Any],
+) -> RollResult:  # fmt: skip
+    """One audit row for what changed on the roll, and the guardians told (after commit); nothing when nothing
+    changed."""
     if changes:
         record_write(
             actor=actor,
             event=AuditEventType.UPDATE,
             obj=lesson,
-            detail={"attendance": "mark", "correction": window.is_correction, "changes": changes},
+            detail={"attendance": kind, "correction": window.is_correction, "changes": changes},
         )
         _tell_guardians(lesson, events)
     return RollResult(rows=rows, changes=changes, correction=window.is_correction)
@@ -297,15 +306,7 @@ def attendance_check_out(*, actor: Actor, lesson: Lesson, student_ids: Sequence[
         rows.append(row)
         changes.append({"student": row.student_id, "name": row.student.name, "checked_out": now.isoformat()})
         events.append((row.student, "已签退", local_time(now)))
-    if changes:
-        record_write(
-            actor=actor,
-            event=AuditEventType.UPDATE,
-            obj=lesson,
-            detail={"attendance": "check_out", "correction": window.is_correction, "changes": changes},
-        )
-        _tell_guardians(lesson, events)
-    return RollResult(rows=rows, changes=changes, correction=window.is_correction)
+    return _recorded(actor, lesson, "check_out", window, rows=rows, changes=changes, events=events)
 
 
 @transaction.atomic

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 
 from afterschool.core.errors import AppError, NotFound, PermissionDenied
-from afterschool.core.views import form_error_from, page_error
+from afterschool.core.views import call_form, page_error
 from afterschool.schools.models import Venue
 from afterschool.tenancy.actor import Actor
 from afterschool.tenancy.models import School
@@ -21,7 +21,7 @@ from afterschool.tenancy.models import School
 from ..forms.geofence import SettingsForm, VenueAreaForm
 from ..models import AttendanceSettings
 from ..selectors import geofence as selectors
-from ..selectors.common import may_manage_school, settings_for
+from ..selectors.common import settings_for
 from ..services import geofence as services
 
 
@@ -41,10 +41,6 @@ def _venue(actor: Actor, venue_id: int) -> Venue:
         return selectors.geofence_venue(actor, venue_id)
     except NotFound:
         raise Http404() from None
-
-
-def _can_edit(actor: Actor, school: School) -> bool:
-    return may_manage_school(actor) and (actor.is_system_admin or actor.school_id == school.pk)
 
 
 def _school_query(actor: Actor, school: School) -> str:
@@ -77,21 +73,17 @@ def attendance_settings(request: HttpRequest) -> HttpResponse:
         return _chooser(request, actor, "考勤设置", "attendance:settings")
     school = _school(actor, school_id)
     row = settings_for(school)
-    can_edit = _can_edit(actor, school)
+    can_edit = selectors.may_edit_geofence(actor, school.pk)
     form = SettingsForm(request.POST if request.method == "POST" else None, initial=_initial(row, school))
     if request.method == "POST":
         if not can_edit:
             raise DjangoPermissionDenied("只有本校管理员可以修改考勤设置")
-        if form.is_valid():
-            try:
-                services.attendance_settings_save(actor, school, dict(form.cleaned_data))
-            except AppError as exc:
-                if isinstance(exc, NotFound | PermissionDenied):
-                    raise page_error(exc) from None
-                form_error_from(form, exc)
-            else:
-                messages.success(request, "考勤设置已保存。")
-                return redirect(reverse("attendance:settings") + _school_query(actor, school))
+        saved = form.is_valid() and call_form(
+            form, services.attendance_settings_save, actor=actor, school=school, data=dict(form.cleaned_data)
+        )
+        if saved:
+            messages.success(request, "考勤设置已保存。")
+            return redirect(reverse("attendance:settings") + _school_query(actor, school))
     context = {
         "school": school, "row": row, "saved": row.pk is not None, "form": form, "can_edit": can_edit,
         "school_query": _school_query(actor, school), "venue_count": Venue.objects.filter(school=school).count(),
@@ -112,7 +104,7 @@ def venue_areas(request: HttpRequest) -> HttpResponse:
     row = settings_for(school)
     context = {
         "school": school, "settings_row": row, "rows": selectors.venue_area_rows(actor, school),
-        "can_edit": _can_edit(actor, school), "school_query": _school_query(actor, school),
+        "can_edit": selectors.may_edit_geofence(actor, school.pk), "school_query": _school_query(actor, school),
     }  # fmt: skip
     return render(request, "attendance/geofence/venue_areas.html", context)
 
@@ -126,7 +118,7 @@ def venue_area_edit(request: HttpRequest, venue_id: int) -> HttpResponse:
     """Set or change a venue's own check-in area."""
     actor = _actor(request)
     venue = _venue(actor, venue_id)
-    if not _can_edit(actor, venue.school):
+    if not selectors.may_edit_geofence(actor, venue.school_id):
         raise DjangoPermissionDenied("只有本校管理员可以设置场地签到范围")
     area = selectors.venue_area_of(venue)
     if area is not None:
@@ -137,16 +129,11 @@ def venue_area_edit(request: HttpRequest, venue_id: int) -> HttpResponse:
     form = VenueAreaForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        try:
-            if area is None:
-                services.venue_area_create(actor, venue, data)
-            else:
-                services.venue_area_update(actor, area, data)
-        except AppError as exc:
-            if isinstance(exc, NotFound | PermissionDenied):
-                raise page_error(exc) from None
-            form_error_from(form, exc)
+        if area is None:
+            saved = call_form(form, services.venue_area_create, actor=actor, venue=venue, data=data)
         else:
+            saved = call_form(form, services.venue_area_update, actor=actor, area=area, data=data)
+        if saved is not None:
             messages.success(request, f"场地“{venue.name}”的签到范围已保存。")
             return redirect(_back(actor, venue))
     context = {"venue": venue, "area": area, "form": form, "back": _back(actor, venue)}
@@ -158,7 +145,7 @@ def venue_area_delete(request: HttpRequest, venue_id: int) -> HttpResponse:
     """Remove a venue's own area (asks first); its lessons use the school's area again."""
     actor = _actor(request)
     venue = _venue(actor, venue_id)
-    if not _can_edit(actor, venue.school):
+    if not selectors.may_edit_geofence(actor, venue.school_id):
         raise DjangoPermissionDenied("只有本校管理员可以删除场地签到范围")
     area = selectors.venue_area_of(venue)
     if area is None:

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 
 from afterschool.core.choices import CourseCategory
+from afterschool.core.forms import DateRangeFilterForm
 
 from ..choices import EVALUATION_ASPECTS
 from ..selectors.evaluations import GROUPS
@@ -62,7 +63,7 @@ class EvaluationForm(forms.Form):
         return out
 
 
-class _Filters(forms.Form):
+class _Filters(DateRangeFilterForm):
     term = forms.ChoiceField(label="学期", required=False, choices=[("", "全部学期")])
     date_from = forms.DateField(label="开始日期", required=False, error_messages=_DATE)
     date_to = forms.DateField(label="结束日期", required=False, error_messages=_DATE)
@@ -73,15 +74,6 @@ class _Filters(forms.Form):
         term_field = self.fields["term"]
         assert isinstance(term_field, forms.ChoiceField)
         term_field.choices = [("", "全部学期"), *(terms or [])]
-
-    def clean_q(self) -> str:
-        return (self.cleaned_data.get("q") or "").replace("\x00", "").strip()
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            self.add_error("date_to", "结束日期不能早于开始日期")
-        return data
 
     def filters(self) -> dict[str, Any]:
         """The valid filters (an invalid one is shown on the form and left out)."""

@@ -16,9 +16,9 @@ from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
-from afterschool.core.errors import AppError, NotFound, PermissionDenied
+from afterschool.core.errors import AppError
 from afterschool.core.export import build_xlsx, xlsx_response
-from afterschool.core.views import call_page, form_error_from, list_context, page_error
+from afterschool.core.views import call_form, call_page, form_error_from, list_context
 from afterschool.tenancy.actor import Actor
 
 from ..forms.evaluations import EvaluationForm, ListFilterForm, StatsFilterForm, TeacherFilterForm
@@ -106,17 +106,12 @@ def evaluate(request: HttpRequest) -> HttpResponse:
     initial = ({a: getattr(given, a) for a in selectors.ASPECTS} | {"comment": given.comment}) if given else None
     form = EvaluationForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            _, created = services.evaluation_submit(
-                actor=actor, student=student, section=item.section, scores=form.scores(),
-                comment=form.cleaned_data["comment"],
-            )  # fmt: skip
-        except (NotFound, PermissionDenied) as exc:
-            raise page_error(exc) from None
-        except AppError as exc:
-            form_error_from(form, exc)
-        else:
-            done = "评价已提交，谢谢您的反馈！" if created else "评价已修改。"
+        submitted = call_form(
+            form, services.evaluation_submit, actor=actor, student=student, section=item.section,
+            scores=form.scores(), comment=form.cleaned_data["comment"],
+        )  # fmt: skip
+        if submitted is not None:
+            done = "评价已提交，谢谢您的反馈！" if submitted[1] else "评价已修改。"
             messages.success(request, done)
             return redirect(f"{reverse('feedback:evaluate')}?student={student.pk}")
     context.update({"item": item, "form": form, "rows": form.rows()})

@@ -26,7 +26,7 @@ from afterschool.attendance.selectors.leave import chapter_label, lesson_label
 from afterschool.core.errors import AppError, NotFound, PermissionDenied
 from afterschool.core.export import build_xlsx, xlsx_response
 from afterschool.core.pagination import paginate
-from afterschool.core.views import call_page, form_error_from, list_context, page_error
+from afterschool.core.views import call_form, call_page, list_context, page_error
 from afterschool.tenancy.actor import Actor
 
 from ..choices import MomentMediaKind, MomentStatus
@@ -107,16 +107,11 @@ def moment_new(request: HttpRequest, lesson_id: int) -> HttpResponse:
     refusal = selectors.lesson_refusal(lesson)
     form = MomentForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and refusal is None and form.is_valid():
-        try:
-            services.moment_post(
-                actor=actor, lesson=lesson, text=form.cleaned_data["text"], files=form.cleaned_data["files"],
-                posters=posters_from(request.FILES),
-            )  # fmt: skip
-        except (NotFound, PermissionDenied) as exc:
-            raise page_error(exc) from None
-        except AppError as exc:
-            form_error_from(form, exc)
-        else:
+        posted = call_form(
+            form, services.moment_post, actor=actor, lesson=lesson, text=form.cleaned_data["text"],
+            files=form.cleaned_data["files"], posters=posters_from(request.FILES),
+        )  # fmt: skip
+        if posted is not None:
             messages.success(request, "课堂风采已发布，学校审核通过后家长就能看到。")
             return redirect("feedback:my_moments")
     context = {

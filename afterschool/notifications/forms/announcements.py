@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 
+from afterschool.core.forms import DateRangeFilterForm
 from afterschool.scheduling.models import Section
 from afterschool.schools.models import Grade, SchoolClass
 from afterschool.tenancy.models import School
@@ -81,18 +82,9 @@ class AnnouncementForm(forms.Form):
         return out
 
 
-class AnnouncementFilterForm(forms.Form):
+class AnnouncementFilterForm(DateRangeFilterForm):
     q = forms.CharField(label="搜索", max_length=64, required=False)
     audience = forms.ChoiceField(label="对象", choices=[("", "全部对象"), *Audience.choices], required=False)
     school = forms.IntegerField(label="学校", min_value=1, max_value=2**62, required=False)
     date_from = forms.DateField(label="开始日期", required=False, error_messages=_DATE)
     date_to = forms.DateField(label="结束日期", required=False, error_messages=_DATE)
-
-    def clean_q(self) -> str:
-        return (self.cleaned_data.get("q") or "").replace("\x00", "").strip()
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            self.add_error("date_to", "结束日期不能早于开始日期")
-        return data

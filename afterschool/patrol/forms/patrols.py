@@ -7,6 +7,8 @@ from typing import Any
 
 from django import forms
 
+from afterschool.core.forms import DateRangeFilterForm
+
 from ..choices import SCALE_RANGE
 from ..models import PatrolCriterion
 
@@ -86,7 +88,7 @@ class PatrolForm(forms.Form):
         return {c.pk: int(self.cleaned_data[f"score_{c.pk}"]) for c in self.criteria}
 
 
-class PatrolFilterForm(forms.Form):
+class PatrolFilterForm(DateRangeFilterForm):
     q = forms.CharField(label="搜索", max_length=64, required=False)
     date_from = forms.DateField(label="日期从", required=False, error_messages=_DATE)
     date_to = forms.DateField(label="至", required=False, error_messages=_DATE)
@@ -102,9 +104,3 @@ class PatrolFilterForm(forms.Form):
             field = self.fields[name]
             field.choices = [("", label), *[(str(pk), text) for pk, text in choices.get(name, [])]]  # type: ignore[attr-defined]
             field.error_messages["invalid_choice"] = "请从列表中选择"
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            self.add_error("date_to", "结束日期不能早于开始日期")
-        return data

@@ -4,13 +4,11 @@ camera for photos), the school's patrol records (filters, search, pages, xlsx) a
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -19,7 +17,7 @@ from django.urls import URLPattern, path, reverse
 from afterschool.core.errors import AppError, NotFound, PermissionDenied, ValidationFailed
 from afterschool.core.export import xlsx_response
 from afterschool.core.media import download_response
-from afterschool.core.views import call_page, form_error_from, list_context, page_error
+from afterschool.core.views import call_form, call_page, list_context, page_error
 from afterschool.tenancy.actor import Actor
 
 from ..forms.patrols import PatrolFilterForm, PatrolForm
@@ -89,16 +87,6 @@ def _refused(request: HttpRequest, actor: Actor, lesson: Any) -> HttpResponse | 
     return None
 
 
-def _record(request: HttpRequest, form: Form, call: Callable[[], Any]) -> Any:
-    try:
-        return call()
-    except AppError as exc:
-        if isinstance(exc, NotFound | PermissionDenied):
-            raise page_error(exc) from None
-        form_error_from(form, exc)
-        return None
-
-
 @login_required
 def patrol_new(request: HttpRequest, lesson_id: int) -> HttpResponse:
     """Patrol one lesson: what the roll and the check-in say, then a tap per rubric item, the teacher present or
@@ -119,18 +107,16 @@ def patrol_new(request: HttpRequest, lesson_id: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        patrol = _record(
-            request,
+        patrol = call_form(
             form,
-            lambda: services.patrol_record(
-                actor=actor,
-                lesson=lesson,
-                scores=form.scores(),
-                teacher_present=data["teacher_present"] == "1",
-                head_count=data["head_count"],
-                comment=data["comment"],
-                photos=data["photos"],
-            ),
+            services.patrol_record,
+            actor=actor,
+            lesson=lesson,
+            scores=form.scores(),
+            teacher_present=data["teacher_present"] == "1",
+            head_count=data["head_count"],
+            comment=data["comment"],
+            photos=data["photos"],
         )
         if patrol is not None:
             messages.success(request, f"已记录巡课：{lesson.section.name}，得分率 {patrol.score_percent}%")

@@ -3,20 +3,16 @@ the default items in one tap. School admins (their school); the platform names t
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
 
 from afterschool.core.errors import AppError, NotFound, PermissionDenied, ValidationFailed
-from afterschool.core.views import call_page, form_error_from, page_error
+from afterschool.core.views import call_form, call_page, page_error
 from afterschool.tenancy.actor import Actor
 from afterschool.tenancy.models import School
 
@@ -79,16 +75,6 @@ def rubric(request: HttpRequest) -> HttpResponse:
     return render(request, "patrol/rubric/list.html", context)
 
 
-def _save(request: HttpRequest, form: Form, call: Callable[[], Any]) -> Any:
-    try:
-        return call()
-    except AppError as exc:
-        if isinstance(exc, NotFound | PermissionDenied):
-            raise page_error(exc) from None
-        form_error_from(form, exc)
-        return None
-
-
 @login_required
 def rubric_new(request: HttpRequest) -> HttpResponse:
     actor = _manager(request)
@@ -96,7 +82,7 @@ def rubric_new(request: HttpRequest) -> HttpResponse:
     form = CriterionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        created = _save(request, form, lambda: services.criterion_create(actor=actor, school_id=school.pk, data=data))
+        created = call_form(form, services.criterion_create, actor=actor, school_id=school.pk, data=data)
         if created is not None:
             messages.success(request, f"已添加评价项“{created.name}”")
             return redirect(_back(created))
@@ -112,7 +98,7 @@ def rubric_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = CriterionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        saved = _save(request, form, lambda: services.criterion_update(actor=actor, criterion=criterion, data=data))
+        saved = call_form(form, services.criterion_update, actor=actor, criterion=criterion, data=data)
         if saved is not None:
             messages.success(request, f"已保存评价项“{saved.name}”")
             return redirect(_back(saved))

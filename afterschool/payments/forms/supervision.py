@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
+
+from afterschool.core.forms import DateRangeFilterForm
 
 _DATE = {"invalid": "日期格式不正确"}
 
 
-class SupervisionFilterForm(forms.Form):
+class SupervisionFilterForm(DateRangeFilterForm):
     q = forms.CharField(label="搜索", max_length=64, required=False)
     school = forms.IntegerField(label="学校", min_value=1, max_value=2**62, required=False)
     academic_year = forms.IntegerField(
@@ -19,14 +19,9 @@ class SupervisionFilterForm(forms.Form):
         required=False,
         error_messages={"invalid": "学年应为年份，如 2026"},
     )
+    date_range = ("paid_from", "paid_to")
     paid_from = forms.DateField(label="支付日期从", required=False, error_messages=_DATE)
     paid_to = forms.DateField(label="至", required=False, error_messages=_DATE)
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("paid_from") and data.get("paid_to") and data["paid_from"] > data["paid_to"]:
-            self.add_error("paid_to", "结束日期不能早于开始日期")
-        return data
 
 
 class SchoolFeesFilterForm(SupervisionFilterForm):
