@@ -168,7 +168,7 @@ def test_given_an_org_teacher_of_the_lesson_then_checks_in_through_the_page(
     day.today.teachers.add(org_teacher)
     client = login(org_teacher)
     assert client.get(reverse("attendance:checkin_page", args=[day.today.pk])).status_code == 200
-    response = client.post(reverse("attendance:checkin", args=[day.today.pk]), position(5), HTTP_HX_REQUEST="1")
+    response = client.post(reverse("attendance:checkin", args=[day.today.pk]), position(5), HTTP_HX_REQUEST="true")
     assert "签到成功" in response.content.decode()
     assert TeacherCheckin.objects.get().teacher == org_teacher
 

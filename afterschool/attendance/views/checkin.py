@@ -69,7 +69,7 @@ def _post(request: HttpRequest, lesson_id: int, *, out: bool) -> HttpResponse:
     else:
         success = services.outcome_message(row, out=out)
     next_url = _safe_next(request, data.get("next") or "", lesson)
-    if request.headers.get("HX-Request"):
+    if request.htmx:  # type: ignore[attr-defined]
         panel = selectors.checkin_panel(actor, lesson)
         panel.update(error=error, success=success, next=next_url)
         return render(request, "attendance/checkin/_panel.html", {"panel": panel, "swap": True})

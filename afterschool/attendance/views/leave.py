@@ -48,10 +48,6 @@ def _actor(request: HttpRequest) -> Actor:
     return request.actor  # type: ignore[attr-defined]
 
 
-def _is_htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
-
-
 def _http(exc: AppError) -> Exception:
     if isinstance(exc, PermissionDenied):
         return DjangoPermissionDenied(exc.message)
@@ -217,7 +213,7 @@ def leave_review(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form}
     context.update(list_context(request, queryset))
     context["rows"] = [_review_row(actor, x) for x in context["page"].items]
-    template = "attendance/leave/_review_table.html" if _is_htmx(request) else "attendance/leave/review.html"
+    template = "attendance/leave/_review_table.html" if request.htmx else "attendance/leave/review.html"  # type: ignore[attr-defined]
     return render(request, template, context)
 
 
@@ -242,7 +238,7 @@ def _decide(request: HttpRequest, leave_id: int, *, approve: bool) -> HttpRespon
         notice = f"已批准{done.student.name}的请假。" if approve else f"已驳回{done.student.name}的请假。"
         if skipped:
             notice += f"{'、'.join(selectors.lesson_when(x) for x in skipped)} 的课已开始或已停课，未记为请假。"
-    if _is_htmx(request):
+    if request.htmx:  # type: ignore[attr-defined]
         fresh = selectors.leave_get(actor=actor, leave_id=leave.pk)
         row = _review_row(actor, fresh, error)
         return render(request, "attendance/leave/_review_row.html", {"row": row, "notice": notice})
@@ -332,7 +328,7 @@ def teacher_leaves(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form}
     context.update(list_context(request, queryset))
     context["rows"] = [_teacher_row(actor, x) for x in context["page"].items]
-    template = "attendance/leave/_teacher_table.html" if _is_htmx(request) else "attendance/leave/teacher_list.html"
+    template = "attendance/leave/_teacher_table.html" if request.htmx else "attendance/leave/teacher_list.html"  # type: ignore[attr-defined]
     return render(request, template, context)
 
 

@@ -46,10 +46,6 @@ def _actor(request: HttpRequest) -> Actor:
     return request.actor  # type: ignore[attr-defined]
 
 
-def _is_htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
-
-
 def _first_error(form: BaseForm) -> str:
     for errors in form.errors.values():
         if errors:
@@ -194,7 +190,7 @@ def feed(request: HttpRequest) -> HttpResponse:
         "children": kids, "student": wanted, "page": page,
         "cards": [moment_card(actor, x) for x in page.items] if page.page == _asked_page(request) else [],
     }  # fmt: skip
-    template = "feedback/moments/_feed_items.html" if _is_htmx(request) else "feedback/moments/feed.html"
+    template = "feedback/moments/_feed_items.html" if request.htmx else "feedback/moments/feed.html"  # type: ignore[attr-defined]
     return render(request, template, context)
 
 
@@ -256,7 +252,7 @@ def moment_list(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form}
     context.update(list_context(request, queryset))
     context["cards"] = [moment_card(actor, x) for x in context["page"].items]
-    template = "feedback/moments/_list_table.html" if _is_htmx(request) else "feedback/moments/list.html"
+    template = "feedback/moments/_list_table.html" if request.htmx else "feedback/moments/list.html"  # type: ignore[attr-defined]
     return render(request, template, context)
 
 
@@ -280,7 +276,7 @@ def moment_review(request: HttpRequest) -> HttpResponse:
         status=MomentStatus.PENDING).count()}  # fmt: skip
     context.update(list_context(request, queryset))
     context["cards"] = [moment_card(actor, x) for x in context["page"].items]
-    template = "feedback/moments/_review_list.html" if _is_htmx(request) else "feedback/moments/review.html"
+    template = "feedback/moments/_review_list.html" if request.htmx else "feedback/moments/review.html"  # type: ignore[attr-defined]
     return render(request, template, context)
 
 
@@ -303,7 +299,7 @@ def _decide(request: HttpRequest, moment_id: int, *, approve: bool) -> HttpRespo
             notice = "已通过，家长和教育局可以看到了。" if approve else "已驳回，已通知发布的教师。"
     else:
         error = _first_error(form)
-    if _is_htmx(request):
+    if request.htmx:  # type: ignore[attr-defined]
         fresh = call_page(selectors.moment_get, actor=actor, moment_id=moment.pk)
         context = {"card": moment_card(actor, fresh, error), "notice": notice}
         return render(request, "feedback/moments/_review_card.html", context)
