@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,15 +54,23 @@ DEFAULT_TIMEOUT_MS = 10_000
 
 
 _LIVE_SERVER_LOCK = threading.Lock()
+_OPEN_STREAMS: set[int] = set()  # ids of streamed responses the live server has not closed yet
+STREAM_HEARTBEAT_SECONDS = 0.25
 
 
 def _serialize_live_server_requests() -> None:
-    """The live server shares one SQLite connection between its threads, and every logged-in page now keeps a
-    stream of server-sent events open (the live unread count) beside its other requests. Requests are handled one
-    at a time (the WSGI handler under a lock) so they never meet in that connection; a stream's body holds no lock
-    and touches no database once its view has returned, so an open stream does not block anything."""
+    """The live server shares one SQLite connection between its threads, and every logged-in page keeps a stream of
+    server-sent events open (the live unread count) beside its other requests. Requests are handled one at a time
+    (the WSGI handler under a lock) so they never meet in that connection; a stream's body holds no lock and touches
+    no database once its view has returned, so an open stream does not block anything. Its end does touch the
+    connection (request_finished closes old connections), so a stream's close() takes the lock too, and open streams
+    are counted: each test waits for them to end before the database is flushed (see `_streams_end_before_flush`).
+    A stream notices a page that went away only when it next writes, so its heartbeat is short here."""
     from django.core.handlers.wsgi import WSGIHandler
 
+    from afterschool.notifications.views import stream
+
+    stream.HEARTBEAT_SECONDS = STREAM_HEARTBEAT_SECONDS
     if getattr(WSGIHandler, "_serialized_for_tests", False):
         return
     lock = _LIVE_SERVER_LOCK
@@ -69,13 +78,39 @@ def _serialize_live_server_requests() -> None:
 
     def serial_call(self: Any, environ: Any, start_response: Any) -> Any:
         with lock:
-            return original(self, environ, start_response)
+            response = original(self, environ, start_response)
+        if getattr(response, "streaming", False):
+            key = id(response)
+            _OPEN_STREAMS.add(key)
+            close = response.close
+
+            def close_under_lock() -> None:
+                try:
+                    with lock:
+                        close()
+                finally:
+                    _OPEN_STREAMS.discard(key)
+
+            response.close = close_under_lock
+        return response
 
     WSGIHandler.__call__ = serial_call  # type: ignore[method-assign]
     WSGIHandler._serialized_for_tests = True  # type: ignore[attr-defined]
 
 
 _serialize_live_server_requests()
+
+
+@pytest.fixture(autouse=True)
+def _streams_end_before_flush() -> Iterator[None]:
+    """Set up after pytest-django's live-server helper, so torn down before the test database is flushed: waits
+    until the streams of pages that went away have ended (a page still open at this point is a test's own
+    leftover, and fails the wait)."""
+    yield
+    deadline = time.monotonic() + 20 * STREAM_HEARTBEAT_SECONDS
+    while _OPEN_STREAMS and time.monotonic() < deadline:
+        time.sleep(STREAM_HEARTBEAT_SECONDS / 5)
+    assert not _OPEN_STREAMS, f"{len(_OPEN_STREAMS)} event stream(s) still open after the test's pages closed"
 
 
 @dataclass
