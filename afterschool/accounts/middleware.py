@@ -96,7 +96,10 @@ class PasswordChangeRequiredMiddleware:
 
 
 class SystemAdminAccessAuditMiddleware:
-    """A system admin sees everything, so every request it makes is audited (DESIGN: 'every access')."""
+    """A system admin sees everything, so every request it makes is audited (DESIGN: 'every access'). Not audited:
+    static files, and requests a page makes by itself that show nothing but the admin's own state (marked
+    `passive_session`: the live unread count reconnecting every few minutes would otherwise write a row each time
+    for as long as a tab stays open)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -109,6 +112,7 @@ class SystemAdminAccessAuditMiddleware:
             and getattr(actor, "user", None) is not None
             and actor.role == "system_admin"
             and not request.path.startswith(("/static/", "/media/"))
+            and not getattr(request, "passive_session", False)
         ):
             from .audit import audit_record
             from .choices import AuditOutcome

@@ -106,6 +106,20 @@ def test_system_admin_access_is_audited(world, login):  # type: ignore[no-untype
     assert row.username == "sys" and row.detail["path"] == f"/tenancy/schools/{world.school_b.pk}/"
 
 
+def test_system_admin_open_tab_reconnecting_its_unread_count_is_not_an_access(world, login, monkeypatch):  # type: ignore[no-untyped-def]
+    from afterschool.notifications.views import stream
+
+    monkeypatch.setattr(stream, "STREAM_SECONDS", 0.0)  # the stream ends at once, as one reconnect would
+    client = login(world.users["system"])
+    before = AuditEvent.objects.filter(event="access").count()
+    response = client.get("/notifications/stream/")
+    assert response.status_code == 200 and b"event: unread" in b"".join(response.streaming_content)
+    response.close()
+    assert AuditEvent.objects.filter(event="access").count() == before
+    client.get("/notifications/")  # the inbox page itself is an access like any other
+    assert AuditEvent.objects.filter(event="access").latest("seq").detail["path"] == "/notifications/"
+
+
 def test_production_settings_harden_cookies_and_transport():  # type: ignore[no-untyped-def]
     env = {
         **os.environ,
