@@ -176,6 +176,33 @@ def test_count_committed_in_another_thread_reaches_the_open_stream(world: Any, l
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_change_right_after_the_view_read_the_count_still_reaches_the_stream(
+    world: Any, login: Any, monkeypatch: Any
+) -> None:
+    parent = world.users["parent"]
+    read = stream._current_count
+
+    def read_then_a_notification_lands(user_id: int) -> int:
+        count = read(user_id)
+        notify(recipients=[parent], kind="announcement", title="明天照常上课")  # committed and pushed now
+        return count
+
+    monkeypatch.setattr(stream, "_current_count", read_then_a_notification_lands)
+    reader = Reader(login(parent).get(URL))
+    raw = reader.until(lambda seen: _counts(seen) == [0, 1])  # the stale opening count, then the change
+    assert _counts(raw) == [0, 1]
+    reader.finish()
+
+
+def test_a_stream_closed_before_it_was_read_leaves_no_subscription(world: Any, login: Any) -> None:
+    parent = world.users["parent"]
+    response = login(parent).get(URL)
+    assert live.get_broker()._fanout.listening([parent.pk]) == [parent.pk]  # subscribed by the view
+    response.close()
+    assert live.get_broker()._fanout.listening([parent.pk]) == []
+
+
+@pytest.mark.django_db(transaction=True)
 def test_stream_releases_its_database_connection_before_waiting(world: Any, login: Any) -> None:
     parent = world.users["parent"]
     response = login(parent).get(URL)

@@ -6,16 +6,17 @@ comment every ~20 s so proxies keep the connection, and ends after ~5 minutes; t
 
 One view serves both servers without blocking either: under ASGI (uvicorn, production) the body is an async
 generator awaiting the broker in the event loop; under WSGI (runserver, the embedded default, the test live server)
-it is a plain generator, since each request has its own thread there. Django would otherwise buffer a mismatched
+it is a plain iterable, since each request has its own thread there. Django would otherwise buffer a mismatched
 iterator whole (StreamingHttpResponse consumes a sync iterator into a list under ASGI, and an async one under WSGI),
-i.e. never send anything. The database connection is released before waiting: an open page must not hold one."""
+i.e. never send anything. Either way the page subscribes before the count is read, so no change falls between
+the two. The database connection is released before waiting: an open page must not hold one."""
 
 from __future__ import annotations
 
 import json
 import random
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
@@ -57,20 +58,35 @@ def _lifetime() -> float:
     return STREAM_SECONDS * random.uniform(0.9, 1.0)  # noqa: S311 - not for security
 
 
-def _sync_stream(user_id: int, first: int) -> Iterator[bytes]:
-    """`first` is the count the view read, so that the body touches no database (under WSGI the request is over,
-    for the server, once the view returns)."""
-    deadline = time.monotonic() + _lifetime()
-    with live.subscribe(user_id) as subscription:
-        last = first
-        yield _opening(last)
-        while (left := deadline - time.monotonic()) > 0:
-            count = subscription.get(timeout=min(HEARTBEAT_SECONDS, left))
-            if count is None:
-                yield _HEARTBEAT
-            elif count != last:
-                last = count
-                yield _event(count)
+class _SyncStream:
+    """The WSGI body. It subscribes before the view reads the count, so a change in between is not lost (the body
+    only sends a count that differs from the last one sent); the body itself touches no database, since under WSGI
+    the request is over, for the server, once the view returns. The response closes it (Django calls the close()
+    of a streamed iterable), which ends the subscription even if the body was never read."""
+
+    def __init__(self, user_id: int) -> None:
+        self._subscription = live.subscribe(user_id)
+        try:
+            self._first = _current_count(user_id)
+        except BaseException:
+            self._subscription.close()
+            raise
+
+    def __iter__(self) -> Iterator[bytes]:
+        deadline = time.monotonic() + _lifetime()
+        with self._subscription as subscription:
+            last = self._first
+            yield _opening(last)
+            while (left := deadline - time.monotonic()) > 0:
+                count = subscription.get(timeout=min(HEARTBEAT_SECONDS, left))
+                if count is None:
+                    yield _HEARTBEAT
+                elif count != last:
+                    last = count
+                    yield _event(count)
+
+    def close(self) -> None:
+        self._subscription.close()
 
 
 async def _async_stream(user_id: int) -> AsyncIterator[bytes]:
@@ -95,9 +111,9 @@ def unread_stream(request: HttpRequest) -> HttpResponseBase:
     user_id = request.user.pk
     request.passive_session = True  # type: ignore[attr-defined]  # the page's own reconnects are not activity
     if isinstance(request, ASGIRequest):
-        body: Iterator[bytes] | AsyncIterator[bytes] = _async_stream(user_id)
+        body: Iterable[bytes] | AsyncIterator[bytes] = _async_stream(user_id)
     else:
-        body = _sync_stream(user_id, _current_count(user_id))
+        body = _SyncStream(user_id)
     response = StreamingHttpResponse(body, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
