@@ -64,13 +64,9 @@ def _serialize_live_server_requests() -> None:
     (the WSGI handler under a lock) so they never meet in that connection; a stream's body holds no lock and touches
     no database once its view has returned, so an open stream does not block anything. Its end does touch the
     connection (request_finished closes old connections), so a stream's close() takes the lock too, and open streams
-    are counted: each test waits for them to end before the database is flushed (see `_streams_end_before_flush`).
-    A stream notices a page that went away only when it next writes, so its heartbeat is short here."""
+    are counted: each test waits for them to end before the database is flushed (see `_streams_end_before_flush`)."""
     from django.core.handlers.wsgi import WSGIHandler
 
-    from afterschool.notifications.views import stream
-
-    stream.HEARTBEAT_SECONDS = STREAM_HEARTBEAT_SECONDS
     if getattr(WSGIHandler, "_serialized_for_tests", False):
         return
     lock = _LIVE_SERVER_LOCK
@@ -102,10 +98,14 @@ _serialize_live_server_requests()
 
 
 @pytest.fixture(autouse=True)
-def _streams_end_before_flush() -> Iterator[None]:
+def _streams_end_before_flush(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Set up after pytest-django's live-server helper, so torn down before the test database is flushed: waits
     until the streams of pages that went away have ended (a page still open at this point is a test's own
-    leftover, and fails the wait)."""
+    leftover, and fails the wait). A stream notices a page that went away only when it next writes, so its
+    heartbeat is short here."""
+    from afterschool.notifications.views import stream
+
+    monkeypatch.setattr(stream, "HEARTBEAT_SECONDS", STREAM_HEARTBEAT_SECONDS)
     yield
     deadline = time.monotonic() + 20 * STREAM_HEARTBEAT_SECONDS
     while _OPEN_STREAMS and time.monotonic() < deadline:
