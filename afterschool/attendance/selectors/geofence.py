@@ -71,6 +71,11 @@ def attendance_settings_get(actor: Actor, school: School) -> AttendanceSettings:
     return settings_for(school)
 
 
+def school_venue_count(actor: Actor, school: School) -> int:
+    """How many venues the school has (the settings page says how many may have their own area)."""
+    return scoped(Venue.objects.filter(school=school), actor).count()
+
+
 def venue_area_rows(actor: Actor, school: School) -> list[tuple[Venue, VenueCheckinArea | None]]:
     """Every venue of the school (active first, by name) with its own check-in area or None."""
     geofence_school(actor, school.pk)

@@ -19,6 +19,7 @@ from afterschool.attendance.services.geofence import (
     venue_area_update,
 )
 from afterschool.core.errors import AppError, Conflict, PermissionDenied, ValidationFailed
+from afterschool.schools.models import Venue
 from afterschool.schools.tests.factories import VenueFactory
 
 from .factories import CENTRE, AttendanceSettingsFactory, Day, VenueCheckinAreaFactory, make_day
@@ -144,6 +145,8 @@ def test_given_a_school_admin_then_settings_page_prefilled_from_the_school(day: 
     assert "考勤设置 · 海淀实验小学" in html and "本校尚未保存考勤设置" in html
     assert 'value="39.959000"' in html and 'value="116.298000"' in html and "使用当前位置" in html
     assert "js/geofence.js" in html and 'value="300"' in html
+    venues = Venue.objects.filter(school=day.school).count()
+    assert venues > 0 and f"场地签到范围（{venues} 个场地）" in html
 
 
 def test_given_settings_with_an_empty_centre_then_the_page_prefills_the_schools(day: Day, login: Any) -> None:

@@ -86,7 +86,7 @@ def attendance_settings(request: HttpRequest) -> HttpResponse:
             return redirect(reverse("attendance:settings") + _school_query(actor, school))
     context = {
         "school": school, "row": row, "saved": row.pk is not None, "form": form, "can_edit": can_edit,
-        "school_query": _school_query(actor, school), "venue_count": Venue.objects.filter(school=school).count(),
+        "school_query": _school_query(actor, school), "venue_count": selectors.school_venue_count(actor, school),
     }  # fmt: skip
     return render(request, "attendance/geofence/settings.html", context)
 
