@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.forms import BaseForm, Form
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils import timezone
@@ -21,7 +21,7 @@ from afterschool.accounts.choices import AuditEventType, Role
 from afterschool.accounts.services import record_write
 from afterschool.core.errors import AppError, NotFound, PermissionDenied
 from afterschool.core.export import build_xlsx, xlsx_response
-from afterschool.core.views import call_page, list_context
+from afterschool.core.views import call_form, call_page, list_context, page_error
 from afterschool.tenancy.actor import Actor
 
 from ..choices import LeaveStatus
@@ -46,28 +46,6 @@ SCHOOL_READERS = (Role.SCHOOL_ADMIN, Role.BUREAU_ADMIN)
 
 def _actor(request: HttpRequest) -> Actor:
     return request.actor  # type: ignore[attr-defined]
-
-
-def _http(exc: AppError) -> Exception:
-    if isinstance(exc, PermissionDenied):
-        return DjangoPermissionDenied(exc.message)
-    return Http404()
-
-
-def _show(form: BaseForm, exc: AppError) -> None:
-    """A service refusal on the form: field errors where the detail names fields, the rest as form errors."""
-    if isinstance(exc, PermissionDenied | NotFound):
-        raise _http(exc) from None
-    detail = exc.detail if isinstance(exc.detail, dict) else {}
-    placed = False
-    for key, found in detail.items():
-        if key == "conflicts" or not isinstance(found, list):
-            continue
-        for message in found:
-            form.add_error(key if key in form.fields else None, str(message))
-            placed = True
-    if not placed:
-        form.add_error(None, exc.message)
 
 
 def _first_error(form: BaseForm) -> str:
@@ -101,20 +79,15 @@ def leave_new(request: HttpRequest) -> HttpResponse:
         raise DjangoPermissionDenied("只有家长或学生本人可以请假")
     kids = selectors.children(actor=actor)
     wanted = request.GET.get("student")
-    try:
-        student = selectors.child_get(actor=actor, student_id=wanted) if wanted else (kids[0] if kids else None)
-    except NotFound:
-        raise Http404 from None
+    student = call_page(selectors.child_get, actor=actor, student_id=wanted) if wanted else (kids[0] if kids else None)
     form = LeaveRequestForm(request.POST or None)
     if request.method == "POST" and student is not None and form.is_valid():
-        try:
-            lessons = selectors.leave_lessons(student=student, lesson_ids=form.cleaned_data["lessons"])
-            created = services.leave_request(
-                actor=actor, student=student, lessons=lessons, reason=form.cleaned_data["reason"]
-            )
-        except AppError as exc:
-            _show(form, exc)
-        else:
+        lessons = call_form(form, selectors.leave_lessons, student=student, lesson_ids=form.cleaned_data["lessons"])
+        created = lessons and call_form(
+            form, services.leave_request, actor=actor, student=student, lessons=lessons,
+            reason=form.cleaned_data["reason"],
+        )  # fmt: skip
+        if created:
             count = f" {len(created)} 份" if len(created) > 1 else ""
             messages.success(request, f"已提交{count}请假申请，等待老师审批。审批结果会通知您。")
             return redirect("attendance:my_leaves")
@@ -146,14 +119,9 @@ def my_leaves(request: HttpRequest) -> HttpResponse:
 def _withdraw(request: HttpRequest, leave: Any, withdraw: Callable[..., Any], context: dict[str, Any]) -> HttpResponse:
     """A pending request withdrawn by whoever asked: a confirmation (GET), then the withdrawal (POST)."""
     form = Form(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            withdraw(actor=request.actor, leave=leave)  # type: ignore[attr-defined]
-        except AppError as exc:
-            _show(form, exc)
-        else:
-            messages.success(request, "请假申请已撤回。")
-            return redirect("attendance:my_leaves")
+    if request.method == "POST" and form.is_valid() and call_form(form, withdraw, actor=_actor(request), leave=leave):
+        messages.success(request, "请假申请已撤回。")
+        return redirect("attendance:my_leaves")
     return render(request, "attendance/leave/withdraw.html", {"leave": leave, "form": form, **context})
 
 
@@ -228,7 +196,7 @@ def _decide(request: HttpRequest, leave_id: int, *, approve: bool) -> HttpRespon
             done = services.leave_decide(actor=actor, leave=leave, approve=approve, note=form.cleaned_data["note"])
         except AppError as exc:
             if isinstance(exc, PermissionDenied | NotFound):
-                raise _http(exc) from None
+                raise page_error(exc) from None
             error = exc.message
     else:
         error = _first_error(form)
@@ -272,14 +240,15 @@ def teacher_leave_new(request: HttpRequest, lesson_id: int) -> HttpResponse:
         raise DjangoPermissionDenied("只有教师可以申请教师请假")
     lesson = call_page(selectors.lesson_for_teacher_leave, actor=actor, lesson_id=lesson_id)
     form = TeacherLeaveForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.teacher_leave_request(actor=actor, lesson=lesson, reason=form.cleaned_data["reason"])
-        except AppError as exc:
-            _show(form, exc)
-        else:
-            messages.success(request, "请假申请已提交，等待学校审批。")
-            return redirect("attendance:my_leaves")
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and call_form(
+            form, services.teacher_leave_request, actor=actor, lesson=lesson, reason=form.cleaned_data["reason"]
+        )
+    ):
+        messages.success(request, "请假申请已提交，等待学校审批。")
+        return redirect("attendance:my_leaves")
     pending = selectors.teacher_leave_list(actor=actor, filters={"status": LeaveStatus.PENDING}).filter(lesson=lesson)
     context = {
         "lesson": lesson, "form": form, "when": selectors.lesson_label(lesson),
@@ -342,14 +311,12 @@ def teacher_leave_decide(request: HttpRequest, leave_id: int) -> HttpResponse:
     form = TeacherLeaveDecideForm(request.POST or None, substitutes=selectors.substitute_choices(lesson=leave.lesson))
     if request.method == "POST" and form.is_valid():
         action, data = form.cleaned_data["action"], form.cleaned_data
-        try:
-            services.teacher_leave_decide(
-                actor=actor, leave=leave, approve=action != "reject", resolution=action if action != "reject" else "",
-                substitute=data.get("substitute"), note=data.get("note") or "",
-            )  # fmt: skip
-        except AppError as exc:
-            _show(form, exc)
-        else:
+        decided = call_form(
+            form, services.teacher_leave_decide, actor=actor, leave=leave, approve=action != "reject",
+            resolution=action if action != "reject" else "", substitute=data.get("substitute"),
+            note=data.get("note") or "",
+        )  # fmt: skip
+        if decided:
             done = {"substitute": "已批准，并已安排代课。", "cancel": "已批准，该课停课，已通知家长。"}
             messages.success(request, done.get(action, "已驳回该请假申请。"))
             return redirect("attendance:teacher_leaves")

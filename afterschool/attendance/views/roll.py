@@ -11,13 +11,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.views.decorators.http import require_GET, require_POST
 
 from afterschool.core import timeutil
 from afterschool.core.errors import AppError, NotFound, PermissionDenied
+from afterschool.core.views import call_page, page_error
 from afterschool.scheduling.models import Lesson
 from afterschool.tenancy.actor import Actor
 
@@ -31,15 +32,8 @@ def _actor(request: HttpRequest) -> Actor:
     return request.actor  # type: ignore[attr-defined]
 
 
-def _htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
-
-
 def _lesson(actor: Actor, lesson_id: int) -> Lesson:
-    try:
-        return selectors.roll_lesson(actor=actor, lesson_id=lesson_id)
-    except NotFound:
-        raise Http404 from None
+    return call_page(selectors.roll_lesson, actor=actor, lesson_id=lesson_id)  # type: ignore[no-any-return]
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -174,10 +168,8 @@ def _call(call: Any) -> str:
     """Run the service; the refusal as text ('' when it went through). Missing answers as 404."""
     try:
         call()
-    except NotFound:
-        raise Http404 from None
-    except PermissionDenied as exc:
-        raise DjangoPermissionDenied(exc.message) from None
+    except (NotFound, PermissionDenied) as exc:
+        raise page_error(exc) from None
     except AppError as exc:
         return _refusal(exc)
     return ""
@@ -198,7 +190,7 @@ def lesson_mark(request: HttpRequest, lesson_id: int) -> HttpResponse:
     else:
         error = _form_error(form)
         student_id = _int_or_none(request.POST.get("student"))
-    if _htmx(request):
+    if request.htmx:  # type: ignore[attr-defined]
         return _row_response(request, actor, lesson, student_id, error)
     return _done(request, lesson, error, "已保存")
 
@@ -210,7 +202,7 @@ def lesson_mark_all(request: HttpRequest, lesson_id: int) -> HttpResponse:
     actor = _actor(request)
     lesson = _lesson(actor, lesson_id)
     error = _call(lambda: services.attendance_mark_unmarked(actor=actor, lesson=lesson))
-    if _htmx(request):
+    if request.htmx:  # type: ignore[attr-defined]
         context = _roll_context(actor, lesson)
         context["error"] = error
         return render(request, "attendance/roll/_roster.html", context)
@@ -231,7 +223,7 @@ def lesson_checkout(request: HttpRequest, lesson_id: int) -> HttpResponse:
         error = _call(lambda: services.attendance_check_out(actor=actor, lesson=lesson, student_ids=ids))
     else:
         error = _form_error(form)
-    if _htmx(request):
+    if request.htmx:  # type: ignore[attr-defined]
         if student_id:
             return _row_response(request, actor, lesson, student_id, error)
         context = _roll_context(actor, lesson)
@@ -253,10 +245,7 @@ def child_view(request: HttpRequest, student_id: int | None = None) -> HttpRespo
     children = selectors.children(actor=actor)
     child = None
     if student_id is not None:
-        try:
-            child = selectors.child_get(actor=actor, student_id=student_id)
-        except NotFound:
-            raise Http404 from None
+        child = call_page(selectors.child_get, actor=actor, student_id=student_id)
     elif children:
         child = children[0]
     courses = selectors.child_courses(student=child) if child is not None else []
@@ -267,7 +256,7 @@ def child_view(request: HttpRequest, student_id: int | None = None) -> HttpRespo
         "courses": courses,
         "now": timeutil.local_now(),
     }
-    if _htmx(request):
+    if request.htmx:  # type: ignore[attr-defined]
         return render(request, "attendance/roll/_child_courses.html", context)
     return render(request, "attendance/roll/child.html", context)
 
