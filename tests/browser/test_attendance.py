@@ -113,3 +113,44 @@ def test_check_in_outside_the_area_is_refused_with_the_distance(
         assert_clean(page, page_log, allow_http_errors=True)
     finally:
         context.clear_permissions()
+
+
+def _label_beside_value(page: Any, card: Any, label: str) -> bool:
+    """In a card's field list, the value sits on the label's row, to its right, with the rest of the card's width
+    (not squeezed into a narrow column a character wide)."""
+    fields = card.locator("dl.fields")
+    row = fields.locator("> div", has=page.locator(f"dt:text-is('{label}')"))
+    boxes = [fields.bounding_box(), row.locator("dt").bounding_box(), row.locator("dd").bounding_box()]
+    assert None not in boxes
+    list_box, dt_box, dd_box = boxes
+    beside = dd_box["x"] >= dt_box["x"] + dt_box["width"] and abs(dd_box["y"] - dt_box["y"]) < 4
+    return beside and dd_box["width"] > list_box["width"] / 2
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_parent_asks_leave_for_a_lesson_then_withdraws_it(
+    page: Any, page_log: PageLog, viewport: str, demo: Any
+) -> None:
+    login(page, "13800000001")
+    page.goto("/attendance/leave/new/")
+    page.get_by_role("button", name="提交请假").click()
+    expect(page.get_by_text("请选择要请假的课次")).to_be_visible()  # nothing ticked: said in Chinese, nothing saved
+
+    first = page.locator("input[name=lessons]:not([disabled])").first
+    when = first.locator("xpath=ancestor::li[1]").inner_text().split("\n")[0]
+    first.check()
+    page.get_by_label("请假原因").fill("感冒发烧，在家休息")
+    page.get_by_role("button", name="提交请假").click()
+    expect(page).to_have_url("/attendance/leave/mine/")
+    expect(page.get_by_text("已提交请假申请，等待老师审批")).to_be_visible()
+    card = page.locator("li.selection-card", has_text="感冒发烧，在家休息")
+    expect(card.get_by_text("待审批")).to_be_visible()
+    assert when.split(" ")[0] in card.inner_text()
+    assert _label_beside_value(page, card, "原因") and _label_beside_value(page, card, "请假课次")
+    assert_no_horizontal_overflow(page, viewport, "我的请假")
+
+    page.once("dialog", lambda dialog: dialog.accept())  # 撤回这份请假申请？
+    card.get_by_role("button", name="撤回").click()
+    expect(page.get_by_text("请假申请已撤回")).to_be_visible()
+    expect(page.locator("li.selection-card", has_text="感冒发烧，在家休息").get_by_text("已撤回")).to_be_visible()
+    assert_clean(page, page_log)
